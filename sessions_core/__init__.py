@@ -1,0 +1,37 @@
+"""A Python port of redis-sessions 4.0.0: same operations, messages and Redis layout."""
+
+from .errors import CorruptSession, StoreUnavailable, ValidationError
+from .keys import Keys
+from .store import RedisSessions
+from .types import (
+    Activity,
+    AppStats,
+    DValue,
+    Killed,
+    NewSession,
+    Session,
+    SessionPage,
+    SessionRow,
+    Sessions,
+    Token,
+    WipeReport,
+)
+
+__all__ = [
+    "Activity",
+    "AppStats",
+    "CorruptSession",
+    "DValue",
+    "Keys",
+    "Killed",
+    "NewSession",
+    "RedisSessions",
+    "Session",
+    "SessionPage",
+    "SessionRow",
+    "Sessions",
+    "StoreUnavailable",
+    "Token",
+    "ValidationError",
+    "WipeReport",
+]

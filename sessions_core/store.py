@@ -1,0 +1,678 @@
+"""`RedisSessions`: the redis-sessions 4.0.0 operations, atomic, on the original's data layout."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from importlib import resources
+from typing import Any, TypeVar
+
+import redis
+from redis.backoff import ExponentialBackoff, NoBackoff
+from redis.commands.core import Script
+from redis.retry import Retry
+
+from . import validation as check
+from .cache import SessionCache
+from .errors import CorruptSession, StoreUnavailable, ValidationError
+from .keys import SESSIONS_SUFFIX, USER_TOKENS_INFIX, USERS_SUFFIX, Keys
+from .tokens import new_token
+from .types import (
+    Activity,
+    AppStats,
+    DValue,
+    Killed,
+    NewSession,
+    Session,
+    SessionPage,
+    SessionRow,
+    Sessions,
+    Token,
+    WipeReport,
+)
+
+T = TypeVar("T")
+
+# Fields read for a session, in the order the original's HMGET uses.
+FIELDS = ("id", "r", "w", "ttl", "d", "la", "ip", "no_resave")
+ACTIVITY_WINDOWS = (60, 600, 3600, 86400)
+BATCH = 500  # sessions per killall/wipe script call: a few ms of Redis time each
+APP_SAMPLE = 200
+_CONNECTION_FAULTS = (redis.ConnectionError, redis.TimeoutError, OSError)
+
+
+def _load_script(client: redis.Redis, name: str, prelude: str) -> Script:
+    source = resources.files(__package__).joinpath("lua", f"{name}.lua").read_text("utf-8")
+    return client.register_script(prelude + "\n" + source)
+
+
+def _int(value: Any) -> int:
+    """A hash field as a number, as JavaScript's Number() would read it (missing -> 0)."""
+    if value is None or value == "":
+        return 0
+    try:
+        return int(value)
+    except ValueError:
+        return int(float(value))
+
+
+def _session(fields: Sequence[Any], now: int) -> Session | None:
+    """Build the original's session object from HMGET fields; None when timed out."""
+    id, r, w, ttl, d, la, ip, no_resave = fields[:8]
+    if id is None:
+        return None
+    idle = now - _int(la)
+    session: Session = {
+        "id": str(id),
+        "r": _int(r),
+        "w": _int(w),
+        "ttl": _int(ttl),
+        "idle": idle,
+        "ip": str(ip),
+    }
+    if session["ttl"] < idle:
+        return None
+    if no_resave == "1":
+        session["no_resave"] = True
+        session["ttl"] -= idle
+    if d:
+        session["d"] = json.loads(d)
+    return session
+
+
+def _expires_in(session: Session) -> int:
+    if session.get("no_resave"):
+        return session["ttl"]
+    return session["ttl"] - session["idle"]
+
+
+class RedisSessions:
+    """Sessions in Redis, wire-compatible with the Node.js redis-sessions 4.0.0.
+
+    All arguments are keyword-only. Bad input raises `ValidationError` before Redis is
+    touched; an unreachable Redis raises `StoreUnavailable`.
+    """
+
+    def __init__(
+        self,
+        *,
+        url: str = "redis://127.0.0.1:6379/0",
+        namespace: str = "rs",
+        cachetime: float = 0,
+        cachemax: int = 5000,
+        handle_key: bytes | None = None,
+        client: redis.Redis | None = None,
+        read_retries: int = 3,
+        socket_timeout: float = 5.0,
+    ) -> None:
+        if not namespace or not isinstance(namespace, str):
+            raise ValueError("namespace must be a non-empty string")
+        self.namespace = namespace
+        self.keys = Keys(namespace)
+        self._url = url
+        self._socket_timeout = socket_timeout
+        # Writes are not retried by the client (a lost reply must not apply a write twice);
+        # reads retry briefly through redis-py's own Retry.
+        self.redis = client or self._new_client()
+        self._read_retry = Retry(
+            ExponentialBackoff(cap=0.5, base=0.05),
+            read_retries,
+            supported_errors=_CONNECTION_FAULTS,
+        )
+        self._handle_key = handle_key or secrets.token_bytes(32)
+        prelude = resources.files(__package__).joinpath("lua", "_remove_session.lua")
+        prelude_text = prelude.read_text("utf-8")
+        self._create = _load_script(self.redis, "create", prelude_text)
+        self._touch = _load_script(self.redis, "touch", prelude_text)
+        self._kill = _load_script(self.redis, "kill", prelude_text)
+        self._killsoid = _load_script(self.redis, "killsoid", prelude_text)
+        self._killall_batch = _load_script(self.redis, "killall_batch", prelude_text)
+        self._wipe_batch = _load_script(self.redis, "wipe_batch", prelude_text)
+        self._count_since = _load_script(self.redis, "count_since", prelude_text)
+        self._window = _load_script(self.redis, "window", prelude_text)
+        self._known_apps = _load_script(self.redis, "known_apps", prelude_text)
+        self.cache: SessionCache | None = None
+        if cachetime and cachetime > 0:
+            self.cache = SessionCache(
+                self._new_client,
+                self.keys.cache_channel,
+                ttl=cachetime,
+                maxsize=cachemax if cachemax and cachemax > 0 else 5000,
+            )
+
+    def _new_client(self) -> redis.Redis:
+        return redis.Redis.from_url(
+            self._url,
+            decode_responses=True,
+            encoding_errors="surrogateescape",
+            socket_timeout=self._socket_timeout,
+            socket_connect_timeout=self._socket_timeout,
+            retry=Retry(NoBackoff(), 0),
+        )
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    @contextmanager
+    def _faults(self) -> Iterator[None]:
+        try:
+            yield
+        except _CONNECTION_FAULTS as error:
+            raise StoreUnavailable(
+                f"Redis is unreachable ({type(error).__name__}): {self._where()}"
+            ) from None
+
+    def _where(self) -> str:
+        kwargs = self.redis.connection_pool.connection_kwargs
+        if "path" in kwargs:
+            return str(kwargs["path"])
+        return f"{kwargs.get('host', '?')}:{kwargs.get('port', '?')}"
+
+    def _read(self, do: Callable[[], T]) -> T:
+        """Run a read, retrying connection faults with backoff."""
+        with self._faults():
+            return self._read_retry.call_with_retry(do, lambda _error: None)
+
+    def _write(self, do: Callable[[], T]) -> T:
+        with self._faults():
+            return do()
+
+    def _channel(self) -> str:
+        return self.keys.cache_channel
+
+    def _touch_keys(self, app: str, token: str) -> list[str]:
+        k = self.keys
+        return [k.session(app, token), k.app_sessions(app), k.app_users(app), k.all_sessions]
+
+    def _forget(self, app: str, tokens: Sequence[str]) -> None:
+        if self.cache is not None:
+            for token in tokens:
+                self.cache.drop(self.keys.cache_message(app, token))
+
+    # -- the original's operations ----------------------------------------------------------
+
+    def create(
+        self,
+        *,
+        app: str,
+        id: str,
+        ip: str,
+        ttl: int | None = None,
+        d: Mapping[str, DValue] | None = None,
+        no_resave: bool = False,
+    ) -> Token:
+        """Create a session; returns `{"token": ...}`."""
+        args = self._create_args(app=app, id=id, ip=ip, ttl=ttl, d=d, no_resave=no_resave)
+        self._write(lambda: self._create(keys=args[0], args=args[1]))
+        return {"token": args[1][0]}
+
+    def create_many(self, *, app: str, sessions: Sequence[NewSession]) -> list[Token]:
+        """Create many sessions in one pipelined round trip; all validated first."""
+        check.app(app)
+        if isinstance(sessions, str | bytes | Mapping):
+            raise TypeError("sessions must be a sequence of session dicts")
+        prepared = [
+            self._create_args(
+                app=app,
+                id=s.get("id"),  # type: ignore[arg-type]
+                ip=s.get("ip"),  # type: ignore[arg-type]
+                ttl=s.get("ttl"),
+                d=s.get("d"),
+                no_resave=s.get("no_resave", False),
+            )
+            for s in sessions
+        ]
+
+        def run() -> None:
+            pipe = self.redis.pipeline(transaction=False)
+            for keys, args in prepared:
+                self._create(keys=keys, args=args, client=pipe)
+            pipe.execute()
+
+        if prepared:
+            self._write(run)
+        return [{"token": args[0]} for _, args in prepared]
+
+    def _create_args(
+        self,
+        *,
+        app: str,
+        id: str,
+        ip: str,
+        ttl: int | None,
+        d: Mapping[str, DValue] | None,
+        no_resave: bool,
+    ) -> tuple[list[str], list[str | int]]:
+        app = check.app(app)
+        id = check.user_id(id)
+        ip = check.ip(ip)
+        ttl_s = check.ttl(ttl)
+        data = {} if d is None else check.d(d)
+        resave = check.no_resave(no_resave)
+        kept = {key: value for key, value in data.items() if value is not None}
+        token = new_token()
+        k = self.keys
+        keys = [
+            k.session(app, token),
+            k.app_sessions(app),
+            k.app_users(app),
+            k.all_sessions,
+            k.user_tokens(app, id),
+            k.apps_registry,
+        ]
+        d_text = check.encode_json(kept) if kept else ""
+        return keys, [token, id, ip, ttl_s, d_text, "1" if resave else "", app]
+
+    def get(self, *, app: str, token: str) -> Session | None:
+        """The session for a token (counting a read), or None when unknown or timed out."""
+        app = check.app(app)
+        token = check.token(token)
+        cache_key = self.keys.cache_message(app, token)
+        read_at = 0
+        if self.cache is not None:
+            cached = self.cache.get(cache_key)
+            if cached is not None:
+                return cached
+            read_at = self.cache.tick()
+        reply = self._read(
+            lambda: self._touch(keys=self._touch_keys(app, token), args=[token, app, "r", ""])
+        )
+        session = self._touch_reply(reply)
+        if session is not None and self.cache is not None:
+            self.cache.put(cache_key, session, read_at)
+        return session
+
+    def get_many(self, *, app: str, tokens: Sequence[str]) -> list[Session | None]:
+        """`get` for many tokens in one pipelined round trip, in input order."""
+        app = check.app(app)
+        if isinstance(tokens, str | bytes):
+            raise TypeError("tokens must be a sequence of tokens")
+        tokens = [check.token(t) for t in tokens]
+        results: list[Session | None] = [None] * len(tokens)
+        missing: list[int] = []
+        read_at = self.cache.tick() if self.cache is not None else 0
+        for i, token in enumerate(tokens):
+            cached = self.cache.get(self.keys.cache_message(app, token)) if self.cache else None
+            if cached is not None:
+                results[i] = cached
+            else:
+                missing.append(i)
+
+        def run() -> list[Any]:
+            pipe = self.redis.pipeline(transaction=False)
+            for i in missing:
+                token = tokens[i]
+                self._touch(
+                    keys=self._touch_keys(app, token), args=[token, app, "r", ""], client=pipe
+                )
+            return pipe.execute()
+
+        replies = self._read(run) if missing else []
+        for i, reply in zip(missing, replies, strict=True):
+            session = self._touch_reply(reply)
+            results[i] = session
+            if session is not None and self.cache is not None:
+                self.cache.put(self.keys.cache_message(app, tokens[i]), session, read_at)
+        return results
+
+    @staticmethod
+    def _touch_reply(reply: Any) -> Session | None:
+        if not reply:
+            return None
+        return _session(reply, int(reply[8]))
+
+    def set(
+        self, *, app: str, token: str, d: Mapping[str, DValue], no_resave: Any = None
+    ) -> Session | None:
+        """Merge `d` into a session's data (None deletes a key); returns the session or None.
+
+        `no_resave` is accepted and ignored, as in the original: it is fixed at create.
+        """
+        app = check.app(app)
+        token = check.token(token)
+        changes = check.d(d)
+        args: list[str | int] = [token, app, "w", self._channel()]
+        for key, value in changes.items():
+            args += [key, check.encode_json(key), "" if value is None else check.encode_json(value)]
+        try:
+            reply = self._write(lambda: self._touch(keys=self._touch_keys(app, token), args=args))
+        except redis.ResponseError as error:
+            if "not a flat JSON object" in str(error):
+                raise CorruptSession("the session's d is not a flat JSON object") from None
+            raise
+        self._forget(app, [token])
+        return self._touch_reply(reply)
+
+    def kill(self, *, app: str, token: str) -> Killed:
+        """End one session: `{"kill": 1}`, or `{"kill": 0}` when not found."""
+        app = check.app(app)
+        token = check.token(token)
+        k = self.keys
+        killed = self._write(
+            lambda: self._kill(
+                keys=self._touch_keys(app, token),
+                args=[token, app, k.user_tokens_prefix(app), self._channel()],
+            )
+        )
+        self._forget(app, [token])
+        return {"kill": int(killed)}
+
+    def killsoid(self, *, app: str, id: str) -> Killed:
+        """End every session of one id in an app (log a user out everywhere)."""
+        app = check.app(app)
+        id = check.user_id(id)
+        k = self.keys
+        tokens: list[str] = []
+        if self.cache is not None:
+            tokens = self._read(lambda: list(self.redis.smembers(k.user_tokens(app, id))))
+        killed = self._write(
+            lambda: self._killsoid(
+                keys=[
+                    k.user_tokens(app, id),
+                    k.app_sessions(app),
+                    k.app_users(app),
+                    k.all_sessions,
+                ],
+                args=[id, app, k.app_prefix(app), self._channel()],
+            )
+        )
+        self._forget(app, tokens)
+        return {"kill": int(killed)}
+
+    def killall(self, *, app: str) -> Killed:
+        """End every session of an app, in bounded batches so Redis never stalls."""
+        app = check.app(app)
+        k = self.keys
+        keys = [k.app_sessions(app), k.app_users(app), k.all_sessions]
+        args = [app, k.app_prefix(app), k.user_tokens_prefix(app), self._channel(), BATCH]
+        total = 0
+        while True:
+            removed = int(self._write(lambda: self._killall_batch(keys=keys, args=args)))
+            total += removed
+            if removed < BATCH:
+                break
+        if self.cache is not None:
+            self.cache.clear()
+        return {"kill": total}
+
+    def activity(self, *, app: str, delta_time: int) -> Activity:
+        """Unique ids active within the last `delta_time` seconds."""
+        app = check.app(app)
+        delta = check.delta_time(delta_time)
+        reply = self._read(lambda: self._count_since(keys=[self.keys.app_users(app)], args=[delta]))
+        return {"activity": int(reply[1])}
+
+    def soapp(self, *, app: str, delta_time: int) -> Sessions:
+        """Sessions of an app active within the last `delta_time` seconds, newest first."""
+        app = check.app(app)
+        delta = check.delta_time(delta_time)
+        _, now, members = self._window_members(app, delta, 0, -1)
+        tokens = [Keys.split_token_member(m)[0] for m in members]
+        return {"sessions": [s for _, s in self._sessions_by_token(app, tokens, now) if s]}
+
+    def soid(self, *, app: str, id: str) -> Sessions:
+        """All live sessions of one id in an app."""
+        app = check.app(app)
+        id = check.user_id(id)
+        tokens, now = self._user_tokens(app, id)
+        return {"sessions": [s for _, s in self._sessions_by_token(app, tokens, now) if s]}
+
+    def ping(self) -> str:
+        self._read(self.redis.ping)
+        return "PONG"
+
+    def close(self) -> None:
+        """Stop the cache listener and close the connections."""
+        if self.cache is not None:
+            self.cache.close()
+        self.redis.close()
+
+    def __enter__(self) -> RedisSessions:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- wipe ---------------------------------------------------------------------------------
+
+    def wipe(self) -> int:
+        """One wipe pass: remove every timed-out session; returns how many."""
+        return self.wipe_pass()["removed"]
+
+    def wipe_pass(
+        self,
+        *,
+        batch: int = BATCH,
+        progress: Callable[[int, int], None] | None = None,
+        should_stop: Callable[[], bool] | None = None,
+    ) -> WipeReport:
+        """Remove timed-out sessions of every app in bounded, atomic batches.
+
+        `progress(removed_so_far, backlog_at_start)` is called after each batch; when
+        `should_stop()` turns true the pass ends after the current batch. Several wipers may
+        run at once: each batch is atomic, so no session is removed or counted twice. The
+        report is also stored for `last_wipe()`.
+        """
+        k = self.keys
+        started = time.time()
+        backlog = int(self._read(lambda: self.redis.zcount(k.all_sessions, "-inf", int(started))))
+        args = [batch, k.prefix, self._channel(), SESSIONS_SUFFIX, USERS_SUFFIX, USER_TOKENS_INFIX]
+        removed = 0
+        per_app: dict[str, int] = {}
+        while True:
+            reply = self._write(lambda: self._wipe_batch(keys=[k.all_sessions], args=args))
+            count = int(reply[0])
+            removed += count
+            for app, n in zip(reply[1::2], reply[2::2], strict=True):
+                per_app[app] = per_app.get(app, 0) + int(n)
+            if progress is not None:
+                progress(removed, backlog)
+            if count < batch or (should_stop is not None and should_stop()):
+                break
+        if self.cache is not None and removed:
+            self.cache.clear()
+        remaining = int(self._read(lambda: self.redis.zcard(k.all_sessions)))
+        report: WipeReport = {
+            "started_at": started,
+            "duration": time.time() - started,
+            "removed": removed,
+            "per_app": per_app,
+            "remaining": remaining,
+        }
+        self._write(lambda: self.redis.set(k.wipe_report, json.dumps(report)))
+        return report
+
+    def last_wipe(self) -> WipeReport | None:
+        """The report of the most recent wipe pass of any wiper, or None."""
+        raw = self._read(lambda: self.redis.get(self.keys.wipe_report))
+        if not raw:
+            return None
+        report: WipeReport = json.loads(raw)
+        return report
+
+    # -- reads for the dashboard -------------------------------------------------------------
+
+    def apps(self) -> list[str]:
+        """Every app of the namespace, sorted: those created here, plus those seen in a sample.
+
+        O(sample) per call. `discover_apps()` (run by the wipe loop) finds the rest.
+        """
+        k = self.keys
+        found = self._read(
+            lambda: self._known_apps(keys=[k.all_sessions, k.apps_registry], args=[APP_SAMPLE])
+        )
+        return sorted(found)
+
+    def discover_apps(self, *, count: int = 1000) -> list[str]:
+        """Walk the keyspace once (SCAN, in steps) to register every app; O(keys).
+
+        For a background job such as the wipe loop, never for a request. Apps without
+        sessions left are dropped from the registry.
+        """
+        k = self.keys
+        pattern = k.app_sessions_pattern()
+        found: set[str] = set()
+        cursor = 0
+        while True:
+            cursor, names = self._read(
+                lambda c=cursor: self.redis.scan(c, match=pattern, count=count, _type="zset")  # type: ignore[misc]
+            )
+            for name in names:
+                app = name[len(k.prefix) : -len(SESSIONS_SUFFIX) - 1]
+                if check.APP_RE.fullmatch(app):
+                    found.add(app)
+            if cursor == 0:
+                break
+        registered = set(self._read(lambda: self.redis.smembers(k.apps_registry)))
+
+        def update() -> None:
+            pipe = self.redis.pipeline(transaction=False)
+            if found:
+                pipe.sadd(k.apps_registry, *found)
+            gone = [app for app in registered - found]
+            for app in gone:
+                pipe.exists(k.app_sessions(app))
+            replies = pipe.execute()
+            dead = [
+                app
+                for app, exists in zip(gone, replies[1 if found else 0 :], strict=True)
+                if not exists
+            ]
+            if dead:
+                self.redis.srem(k.apps_registry, *dead)
+
+        self._write(update)
+        return sorted(found)
+
+    def app_stats(
+        self, *, apps: Sequence[str], windows: Sequence[int] = ACTIVITY_WINDOWS
+    ) -> list[AppStats]:
+        """Per app: sessions, users and unique users active in each window; one round trip."""
+        apps = [check.app(a) for a in apps]
+        windows = [check.delta_time(w) for w in windows]
+        k = self.keys
+
+        def run() -> list[Any]:
+            pipe = self.redis.pipeline(transaction=False)
+            for app in apps:
+                pipe.zcard(k.app_sessions(app))
+                self._count_since(keys=[k.app_users(app)], args=[*windows, 10**12], client=pipe)
+            return pipe.execute()
+
+        replies = self._read(run) if apps else []
+        stats: list[AppStats] = []
+        for i, app in enumerate(apps):
+            sessions, counts = replies[2 * i], replies[2 * i + 1]
+            stats.append(
+                {
+                    "app": app,
+                    "sessions": int(sessions),
+                    "users": int(counts[-1]),
+                    "active": {w: int(c) for w, c in zip(windows, counts[1:-1], strict=True)},
+                }
+            )
+        return stats
+
+    def activity_histogram(self, *, app: str, bucket: int = 3600, buckets: int = 24) -> list[int]:
+        """Users whose last activity falls in each bucket, newest bucket first."""
+        app = check.app(app)
+        bucket = check.delta_time(bucket)
+        ends = [bucket * (i + 1) for i in range(buckets)]
+        reply = self._read(lambda: self._count_since(keys=[self.keys.app_users(app)], args=ends))
+        cumulative = [int(c) for c in reply[1:]]
+        return [c - (cumulative[i - 1] if i else 0) for i, c in enumerate(cumulative)]
+
+    def soapp_page(
+        self, *, app: str, delta_time: int, offset: int = 0, limit: int = 50
+    ) -> SessionPage:
+        """One page of `soapp`, newest first, with handles instead of tokens."""
+        app = check.app(app)
+        delta = check.delta_time(delta_time)
+        if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+            raise ValidationError("invalidValue", "offset must be an integer >= 0")
+        if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 1000:
+            raise ValidationError("invalidValue", "limit must be an integer from 1 to 1000")
+        total, now, members = self._window_members(app, delta, offset, limit)
+        tokens = [Keys.split_token_member(m)[0] for m in members]
+        rows = self._rows(app, tokens, now)
+        return {"total": total, "offset": offset, "limit": limit, "rows": rows}
+
+    def user_sessions(self, *, app: str, id: str) -> list[SessionRow]:
+        """`soid` with handles, newest activity first."""
+        app = check.app(app)
+        id = check.user_id(id)
+        tokens, now = self._user_tokens(app, id)
+        rows = self._rows(app, tokens, now)
+        rows.sort(key=lambda row: row["last_activity"], reverse=True)
+        return rows
+
+    def handle(self, *, app: str, token: str) -> str:
+        """A non-secret name for a session: an HMAC of its token, safe in HTML and URLs."""
+        mac = hmac.new(self._handle_key, f"{app}:{token}".encode(), hashlib.sha256)
+        return mac.hexdigest()[:24]
+
+    def kill_by_handle(self, *, app: str, id: str, handle: str) -> Killed:
+        """End the session of `id` whose handle is `handle`; `{"kill": 0}` when none is."""
+        app = check.app(app)
+        id = check.user_id(id)
+        if not isinstance(handle, str) or not handle:
+            return {"kill": 0}
+        tokens = self._read(lambda: list(self.redis.smembers(self.keys.user_tokens(app, id))))
+        for token in tokens:
+            if hmac.compare_digest(self.handle(app=app, token=token), handle):
+                return self.kill(app=app, token=token)
+        return {"kill": 0}
+
+    # -- read helpers ---------------------------------------------------------------------------
+
+    def _window_members(
+        self, app: str, delta: int, offset: int, limit: int
+    ) -> tuple[int, int, list[str]]:
+        reply = self._read(
+            lambda: self._window(keys=[self.keys.app_sessions(app)], args=[delta, offset, limit])
+        )
+        return int(reply[1]), int(reply[0]), list(reply[2:])
+
+    def _user_tokens(self, app: str, id: str) -> tuple[list[str], int]:
+        def run() -> list[Any]:
+            pipe = self.redis.pipeline(transaction=False)
+            pipe.smembers(self.keys.user_tokens(app, id))
+            pipe.time()
+            return pipe.execute()
+
+        members, (seconds, _micro) = self._read(run)
+        return sorted(members), int(seconds)
+
+    def _sessions_by_token(
+        self, app: str, tokens: Sequence[str], now: int
+    ) -> list[tuple[str, Session | None]]:
+        if not tokens:
+            return []
+        out: list[tuple[str, Session | None]] = []
+        for start in range(0, len(tokens), 1000):
+            chunk = tokens[start : start + 1000]
+
+            def run(chunk: Sequence[str] = chunk) -> list[Any]:
+                pipe = self.redis.pipeline(transaction=False)
+                for token in chunk:
+                    pipe.hmget(self.keys.session(app, token), FIELDS)
+                return pipe.execute()
+
+            out += [(t, _session(f, now)) for t, f in zip(chunk, self._read(run), strict=True)]
+        return out
+
+    def _rows(self, app: str, tokens: Sequence[str], now: int) -> list[SessionRow]:
+        return [
+            {
+                "handle": self.handle(app=app, token=token),
+                "session": session,
+                "last_activity": now - session["idle"],
+                "expires_in": _expires_in(session),
+            }
+            for token, session in self._sessions_by_token(app, tokens, now)
+            if session is not None
+        ]

@@ -1,0 +1,39 @@
+"""Session tokens in redis-sessions' 64-character format, from a CSPRNG.
+
+55 characters of `[A-Ya-z0-9]`, then `Z`, then the creation time in ms in base 36, like the
+original, whose random part comes from Math.random; ours comes from `secrets`.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+
+ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYabcdefghijklmnopqrstuvwxyz0123456789"
+RANDOM_LENGTH = 55
+TOKEN_LENGTH = 64
+# Map each byte below the largest multiple of 61 to a letter; drop the rest, so every letter
+# is equally likely (rejection sampling, no modulo bias).
+_LIMIT = 256 - 256 % len(ALPHABET)
+_TABLE = bytes(ALPHABET[b % len(ALPHABET)] for b in range(_LIMIT)) + bytes(256 - _LIMIT)
+_REJECT = bytes(range(_LIMIT, 256))
+_DIGITS36 = "0123456789abcdefghijklmnopqrstuvwxyz"
+
+
+def _base36(n: int) -> str:
+    out = ""
+    while True:
+        n, rem = divmod(n, 36)
+        out = _DIGITS36[rem] + out
+        if n == 0:
+            return out
+
+
+def new_token() -> str:
+    """A fresh token; the time suffix keeps the length at 64 until the year 5188."""
+    random_part = b""
+    while len(random_part) < RANDOM_LENGTH:
+        random_part += secrets.token_bytes(72).translate(_TABLE, _REJECT)
+    suffix = "Z" + _base36(time.time_ns() // 1_000_000)
+    head = random_part[: TOKEN_LENGTH - len(suffix)].decode("ascii")
+    return head + suffix
