@@ -86,7 +86,7 @@ class SessionCache:
         failures = 0
         while not self._stopping.is_set():
             client = self._client_factory()
-            pubsub = client.pubsub()
+            pubsub = client.pubsub()  # type: ignore[no-untyped-call]
             try:
                 pubsub.subscribe(self._channel)
                 while not self._stopping.is_set():

@@ -208,7 +208,7 @@ class RedisSessions:
         """Create a session; returns `{"token": ...}`."""
         args = self._create_args(app=app, id=id, ip=ip, ttl=ttl, d=d, no_resave=no_resave)
         self._write(lambda: self._create(keys=args[0], args=args[1]))
-        return {"token": args[1][0]}
+        return {"token": str(args[1][0])}
 
     def create_many(self, *, app: str, sessions: Sequence[NewSession]) -> list[Token]:
         """Create many sessions in one pipelined round trip; all validated first."""
@@ -218,8 +218,8 @@ class RedisSessions:
         prepared = [
             self._create_args(
                 app=app,
-                id=s.get("id"),  # type: ignore[arg-type]
-                ip=s.get("ip"),  # type: ignore[arg-type]
+                id=s.get("id"),
+                ip=s.get("ip"),
                 ttl=s.get("ttl"),
                 d=s.get("d"),
                 no_resave=s.get("no_resave", False),
@@ -235,7 +235,7 @@ class RedisSessions:
 
         if prepared:
             self._write(run)
-        return [{"token": args[0]} for _, args in prepared]
+        return [{"token": str(args[0])} for _, args in prepared]
 
     def _create_args(
         self,
@@ -368,7 +368,7 @@ class RedisSessions:
         k = self.keys
         tokens: list[str] = []
         if self.cache is not None:
-            tokens = self._read(lambda: list(self.redis.smembers(k.user_tokens(app, id))))
+            tokens = self._members(k.user_tokens(app, id))
         killed = self._write(
             lambda: self._killsoid(
                 keys=[
@@ -388,7 +388,13 @@ class RedisSessions:
         app = check.app(app)
         k = self.keys
         keys = [k.app_sessions(app), k.app_users(app), k.all_sessions]
-        args = [app, k.app_prefix(app), k.user_tokens_prefix(app), self._channel(), BATCH]
+        args: list[str | int] = [
+            app,
+            k.app_prefix(app),
+            k.user_tokens_prefix(app),
+            self._channel(),
+            BATCH,
+        ]
         total = 0
         while True:
             removed = int(self._write(lambda: self._killall_batch(keys=keys, args=args)))
@@ -460,7 +466,14 @@ class RedisSessions:
         k = self.keys
         started = time.time()
         backlog = int(self._read(lambda: self.redis.zcount(k.all_sessions, "-inf", int(started))))
-        args = [batch, k.prefix, self._channel(), SESSIONS_SUFFIX, USERS_SUFFIX, USER_TOKENS_INFIX]
+        args: list[str | int] = [
+            batch,
+            k.prefix,
+            self._channel(),
+            SESSIONS_SUFFIX,
+            USERS_SUFFIX,
+            USER_TOKENS_INFIX,
+        ]
         removed = 0
         per_app: dict[str, int] = {}
         while True:
@@ -521,13 +534,13 @@ class RedisSessions:
             cursor, names = self._read(
                 lambda c=cursor: self.redis.scan(c, match=pattern, count=count, _type="zset")  # type: ignore[misc]
             )
-            for name in names:
+            for name in map(str, names):
                 app = name[len(k.prefix) : -len(SESSIONS_SUFFIX) - 1]
                 if check.APP_RE.fullmatch(app):
                     found.add(app)
             if cursor == 0:
                 break
-        registered = set(self._read(lambda: self.redis.smembers(k.apps_registry)))
+        registered = set(self._members(k.apps_registry))
 
         def update() -> None:
             pipe = self.redis.pipeline(transaction=False)
@@ -621,7 +634,7 @@ class RedisSessions:
         id = check.user_id(id)
         if not isinstance(handle, str) or not handle:
             return {"kill": 0}
-        tokens = self._read(lambda: list(self.redis.smembers(self.keys.user_tokens(app, id))))
+        tokens = self._members(self.keys.user_tokens(app, id))
         for token in tokens:
             if hmac.compare_digest(self.handle(app=app, token=token), handle):
                 return self.kill(app=app, token=token)
@@ -636,6 +649,9 @@ class RedisSessions:
             lambda: self._window(keys=[self.keys.app_sessions(app)], args=[delta, offset, limit])
         )
         return int(reply[1]), int(reply[0]), list(reply[2:])
+
+    def _members(self, key: str) -> list[str]:
+        return [str(m) for m in self._read(lambda: self.redis.smembers(key))]
 
     def _user_tokens(self, app: str, id: str) -> tuple[list[str], int]:
         def run() -> list[Any]:
