@@ -1,0 +1,62 @@
+"""Demo data support: give freshly created sessions a past last activity.
+
+`create` always stamps "now", so a demo seeded in one go would show every user active in
+the last minute. `backdate_many` moves sessions back in time with every index kept
+consistent, so the dashboard's activity windows and histograms look like a real day.
+It exists for `manage.py seed_demo` and tests; an application never needs it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from importlib import resources
+from typing import TypedDict
+
+from . import validation as check
+from .store import RedisSessions, _load_script
+
+
+class Backdate(TypedDict):
+    """One session to move back: its token, its id, and the seconds since its activity."""
+
+    token: str
+    id: str
+    idle: int
+
+
+def backdate_many(rs: RedisSessions, *, app: str, sessions: Sequence[Backdate]) -> int:
+    """Set each session's last activity `idle` seconds ago; returns how many were found.
+
+    `idle` must be below the session's ttl, or the session is timed out at once. One
+    pipelined round trip; each session is updated atomically.
+    """
+    app = check.app(app)
+    prepared = []
+    for s in sessions:
+        idle = s["idle"]
+        if isinstance(idle, bool) or not isinstance(idle, int) or idle < 0:
+            raise ValueError("idle must be an integer >= 0")
+        prepared.append((check.token(s["token"]), check.user_id(s["id"]), idle))
+    if not prepared:
+        return 0
+    prelude = resources.files(__package__).joinpath("lua", "_remove_session.lua")
+    script = _load_script(rs.redis, "backdate", prelude.read_text("utf-8"))
+    k = rs.keys
+
+    def run() -> int:
+        pipe = rs.redis.pipeline(transaction=False)
+        for token, id, idle in prepared:
+            script(
+                keys=[
+                    k.session(app, token),
+                    k.app_sessions(app),
+                    k.app_users(app),
+                    k.all_sessions,
+                    k.user_tokens(app, id),
+                ],
+                args=[token, id, app, idle, k.app_prefix(app)],
+                client=pipe,
+            )
+        return sum(int(found) for found in pipe.execute())
+
+    return rs._write(run)
