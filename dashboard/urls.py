@@ -1,8 +1,34 @@
-from django.urls import path
+"""Dashboard URLs. Names are stable: browser tests and the bench script use them."""
 
-from . import views
+from __future__ import annotations
+
+from django.urls import path, register_converter
+
+from . import kills, views
+
+
+class AppConverter:
+    """An app name as sessions_core accepts it; anything else is a 404."""
+
+    regex = r"[A-Za-z0-9_-]{3,20}"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+register_converter(AppConverter, "app")
 
 app_name = "dashboard"
 urlpatterns = [
     path("", views.apps, name="apps"),
+    path("apps/<app:app>/", views.app, name="app"),
+    path("apps/<app:app>/user/", views.user, name="user"),
+    path("apps/<app:app>/kill/session/", kills.kill_session, name="kill_session"),
+    path("apps/<app:app>/kill/user/", kills.kill_user, name="kill_user"),
+    path("apps/<app:app>/kill/all/", kills.kill_app, name="kill_app"),
+    path("audit/", views.audit, name="audit"),
+    path("healthz", views.healthz, name="healthz"),
 ]

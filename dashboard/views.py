@@ -1,5 +1,79 @@
-from django.http import HttpRequest, HttpResponse
+"""The dashboard's pages. Thin: data comes from `pages`, which asks `sessions_core`."""
+
+from __future__ import annotations
+
+import time
+
+from django.core.exceptions import BadRequest
+from django.http import HttpResponse, JsonResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from sessions_core import StoreUnavailable
+
+from . import pages
+from .forms import TableQuery, UserQuery, errors_text
+from .http import HtmxHttpRequest
+from .permissions import VIEW, operator_required
+from .render import fragment, fragment_target, page
+from .store import sessions
 
 
-def apps(request: HttpRequest) -> HttpResponse:
-    return HttpResponse("placeholder")
+@require_GET
+@operator_required(VIEW)
+def apps(request: HtmxHttpRequest) -> HttpResponse:
+    context = pages.apps_table()
+    if fragment_target(request, {"apps-table"}):
+        return fragment(request, "dashboard/apps.html#apps-table", context)
+    return page(request, "dashboard/apps.html", context)
+
+
+@require_GET
+@operator_required(VIEW)
+def app(request: HtmxHttpRequest, app: str) -> HttpResponse:
+    query = TableQuery(request.GET)
+    if not query.is_valid():
+        raise BadRequest(errors_text(query))
+    target = fragment_target(request, {"live", "sessions"})
+    context: dict[str, object] = {"app": app}
+    if target != "sessions":
+        context |= pages.app_live(app)
+    if target != "live":
+        context |= pages.app_table(app, **query.state())
+    if target:
+        return fragment(request, f"dashboard/app.html#{target}", context)
+    return page(request, "dashboard/app.html", context)
+
+
+@require_GET
+@operator_required(VIEW)
+def user(request: HtmxHttpRequest, app: str) -> HttpResponse:
+    query = UserQuery(request.GET)
+    if not query.is_valid():
+        raise BadRequest(errors_text(query))
+    context = {"app": app, **pages.user_table(app, query.cleaned_data["id"])}
+    if fragment_target(request, {"user-sessions"}):
+        return fragment(request, "dashboard/user.html#user-sessions", context)
+    return page(request, "dashboard/user.html", context)
+
+
+@require_GET
+@operator_required(VIEW)
+def audit(request: HtmxHttpRequest) -> HttpResponse:
+    context = {"page_obj": pages.audit_page(request.GET.get("page", 1))}
+    if fragment_target(request, {"audit-table"}):
+        return fragment(request, "dashboard/audit.html#audit-table", context)
+    return page(request, "dashboard/audit.html", context)
+
+
+@require_GET
+@never_cache
+def healthz(request: HtmxHttpRequest) -> JsonResponse:
+    """For load balancers: is Redis reachable, and how fast. No login, no data."""
+    started = time.perf_counter()
+    try:
+        sessions().ping()
+    except StoreUnavailable:
+        return JsonResponse({"status": "unavailable", "redis": {"ok": False}}, status=503)
+    rtt_ms = round((time.perf_counter() - started) * 1000, 2)
+    return JsonResponse({"status": "ok", "redis": {"ok": True, "rtt_ms": rtt_ms}})

@@ -1,0 +1,114 @@
+"""Kill actions: POST only, CSRF-checked, audited; answer with the updated fragment.
+
+Without JavaScript a kill redirects back to the page it came from, with a message.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import BadRequest
+from django.forms import Form
+from django.http import HttpResponse
+from django.shortcuts import redirect
+from django.views.decorators.http import require_POST
+from django_htmx.http import trigger_client_event
+
+from . import pages
+from .forms import KillAppForm, KillSessionForm, KillUserForm, errors_text
+from .http import HtmxHttpRequest
+from .models import KillAudit
+from .permissions import KILL, operator_required
+from .render import fragment
+from .store import sessions
+from .templatetags.dashboard import user_url
+
+logger = logging.getLogger(__name__)
+
+# htmx event that makes the live counts of a page refresh themselves after a kill.
+SESSIONS_CHANGED = "sessions-changed"
+
+
+@require_POST
+@operator_required(KILL)
+def kill_session(request: HtmxHttpRequest, app: str) -> HttpResponse:
+    """End one session, addressed by its handle (never its token)."""
+    form = _valid(KillSessionForm(request.POST))
+    id, handle = form.cleaned_data["id"], form.cleaned_data["handle"]
+    count = sessions().kill_by_handle(app=app, id=id, handle=handle)["kill"]
+    _record(request, KillAudit.Action.KILL, app=app, user_id=id, handle=handle, count=count)
+    return _answer(request, app, form, back=form.cleaned_data["back"] or "app")
+
+
+@require_POST
+@operator_required(KILL)
+def kill_user(request: HtmxHttpRequest, app: str) -> HttpResponse:
+    """Log one user id out everywhere in the app (killsoid)."""
+    form = _valid(KillUserForm(request.POST))
+    id = form.cleaned_data["id"]
+    count = sessions().killsoid(app=app, id=id)["kill"]
+    _record(request, KillAudit.Action.KILLSOID, app=app, user_id=id, count=count)
+    return _answer(request, app, form, back=form.cleaned_data["back"] or "user")
+
+
+@require_POST
+@operator_required(KILL)
+def kill_app(request: HtmxHttpRequest, app: str) -> HttpResponse:
+    """End every session of the app (killall), once the operator typed its name."""
+    form = _valid(KillAppForm(request.POST, app=app))
+    count = sessions().killall(app=app)["kill"]
+    _record(request, KillAudit.Action.KILLALL, app=app, count=count)
+    return _answer(request, app, form, back="app")
+
+
+def _valid(form: Any) -> Any:
+    if not form.is_valid():
+        raise BadRequest(errors_text(form))
+    return form
+
+
+def _record(
+    request: HtmxHttpRequest,
+    action: KillAudit.Action,
+    *,
+    app: str,
+    count: int,
+    user_id: str = "",
+    handle: str = "",
+) -> None:
+    operator = request.user
+    name = operator.get_username()
+    KillAudit.objects.create(
+        operator=operator if operator.is_authenticated else None,
+        operator_name=name,
+        action=action,
+        app=app,
+        user_id=user_id,
+        session_handle=handle,
+        count=count,
+    )
+    logger.info(
+        "%s: %s app=%s id=%r handle=%s ended=%d", name, action.value, app, user_id, handle, count
+    )
+    text = f"{count} session{'' if count == 1 else 's'} ended"
+    messages.add_message(request, messages.SUCCESS if count else messages.WARNING, text)
+
+
+def _answer(request: HtmxHttpRequest, app: str, form: Form, *, back: str) -> HttpResponse:
+    data = form.cleaned_data
+    if back == "user" and data.get("id"):
+        if not request.htmx:
+            return redirect(user_url(app, data["id"]))
+        context = {"app": app, **pages.user_table(app, data["id"])}
+        response = fragment(
+            request, "dashboard/user.html#user-sessions", context, with_messages=True
+        )
+    else:
+        state = {"window": data["window"], "page": data["page"] or 1, "q": data["q"] or ""}
+        if not request.htmx:
+            return redirect(pages.table_url(app, **state))
+        context = {"app": app, **pages.app_table(app, **state)}
+        response = fragment(request, "dashboard/app.html#sessions", context, with_messages=True)
+    return trigger_client_event(response, SESSIONS_CHANGED)

@@ -1,0 +1,66 @@
+"""Turn store and input errors into clear pages (or htmx fragments) instead of tracebacks."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from django.contrib import messages
+from django.core.exceptions import BadRequest
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django_htmx.http import reswap, retarget
+
+from sessions_core import StoreUnavailable, ValidationError
+
+from .http import HtmxHttpRequest
+
+logger = logging.getLogger(__name__)
+
+
+class StoreErrorsMiddleware:
+    """`StoreUnavailable` -> 503 with a banner; bad input -> 400 naming the problem.
+
+    Nothing is cached between requests, so pages recover by themselves once Redis is back.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HtmxHttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(
+        self, request: HtmxHttpRequest, exception: Exception
+    ) -> HttpResponse | None:
+        if isinstance(exception, StoreUnavailable):
+            # The message names host and fault only (sessions_core promises no arguments).
+            logger.warning("%s %s: %s", request.method, request.path, exception)
+            return store_unavailable(request)
+        if isinstance(exception, ValidationError | BadRequest):
+            return bad_request(request, str(exception))
+        return None
+
+
+def store_unavailable(request: HtmxHttpRequest) -> HttpResponse:
+    if request.htmx:
+        response = render(request, "base.html#banner", {"store_error": True}, status=503)
+        return reswap(retarget(response, "#unavailable"), "outerHTML")
+    response = render(
+        request,
+        "dashboard/problem.html",
+        {"store_error": True, "title": "Redis is unreachable"},
+        status=503,
+    )
+    response["Retry-After"] = "5"
+    return response
+
+
+def bad_request(request: HtmxHttpRequest, detail: str) -> HttpResponse:
+    if request.htmx:
+        messages.error(request, detail)
+        response = render(request, "base.html#messages", status=400)
+        return reswap(retarget(response, "#messages"), "outerHTML")
+    return render(
+        request, "dashboard/problem.html", {"title": "Bad request", "detail": detail}, status=400
+    )

@@ -1,0 +1,38 @@
+"""The audit log of kills, and the dashboard's two permissions."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class KillAudit(models.Model):
+    """One kill action by an operator. Holds a session's handle, never its token."""
+
+    class Action(models.TextChoices):
+        KILL = "kill", "session"
+        KILLSOID = "killsoid", "log out everywhere"
+        KILLALL = "killall", "all sessions of the app"
+
+    # The name is kept as text too, so the log survives the operator account's deletion.
+    operator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    operator_name = models.CharField(max_length=150)
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    action = models.CharField(max_length=16, choices=Action.choices)
+    app = models.CharField(max_length=20)
+    user_id = models.CharField(max_length=128, blank=True)
+    session_handle = models.CharField(max_length=64, blank=True)
+    count = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ("-at", "-id")
+        default_permissions = ("view",)
+        permissions = [
+            ("view_sessions", "Can view sessions and the audit log"),
+            ("kill_sessions", "Can end sessions"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.operator_name} {self.action} {self.app} ({self.count})"

@@ -1,0 +1,99 @@
+"""What each page shows, read from the store. The only module of views that reads sessions."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+from urllib.parse import urlencode
+
+from django.core.paginator import Page, Paginator
+from django.urls import reverse
+
+from sessions_core import SessionRow
+
+from .charts import activity_bars
+from .forms import DEFAULT_WINDOW, WINDOW_NAMES, WINDOWS
+from .models import KillAudit
+from .store import sessions
+
+PAGE_SIZE = 50
+AUDIT_PAGE_SIZE = 50
+LIVE_WINDOWS = [(60, "1 min"), (600, "10 min"), (3600, "1 h"), (86400, "24 h")]
+
+
+def apps_table() -> dict[str, Any]:
+    """Every app with its counts, and the last wipe pass."""
+    store = sessions()
+    stats = store.app_stats(apps=store.apps(), windows=[w for w, _ in LIVE_WINDOWS])
+    return {"stats": stats, "live_windows": LIVE_WINDOWS, "last_wipe": store.last_wipe()}
+
+
+def app_live(app: str) -> dict[str, Any]:
+    """An app's live counts and its activity chart over 24 h."""
+    store = sessions()
+    (stats,) = store.app_stats(apps=[app], windows=[w for w, _ in LIVE_WINDOWS])
+    histogram = store.activity_histogram(app=app, bucket=3600, buckets=24)
+    return {
+        "stats": stats,
+        "live_windows": LIVE_WINDOWS,
+        "bars": activity_bars(histogram),
+        "histogram_total": sum(histogram),
+    }
+
+
+def table_url(app: str, *, window: int, page: int = 1, q: str = "") -> str:
+    """The app page with a table state; defaults are left out of the query string."""
+    params: dict[str, str | int] = {}
+    if window != DEFAULT_WINDOW:
+        params["window"] = window
+    if page > 1:
+        params["page"] = page
+    if q:
+        params["q"] = q
+    base = reverse("dashboard:app", args=[app])
+    return f"{base}?{urlencode(params)}" if params else base
+
+
+def app_table(app: str, *, window: int, page: int, q: str) -> dict[str, Any]:
+    """One page of sessions active within `window`, or the sessions of the searched id."""
+    store = sessions()
+    rows: list[SessionRow]
+    if q:
+        rows = [r for r in store.user_sessions(app=app, id=q) if r["session"]["idle"] <= window]
+        total, page, pages = len(rows), 1, 1
+    else:
+        result = store.soapp_page(
+            app=app, delta_time=window, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE
+        )
+        total = result["total"]
+        pages = max(1, math.ceil(total / PAGE_SIZE))
+        if page > pages:
+            # Past the end (sessions ended since the link was made): show the last page.
+            page = pages
+            result = store.soapp_page(
+                app=app, delta_time=window, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE
+            )
+            total = result["total"]
+        rows = result["rows"]
+    state: dict[str, Any] = {"window": window, "page": page, "q": q}
+    return {
+        "rows": rows,
+        "total": total,
+        "state": state,
+        "window_name": WINDOW_NAMES[window],
+        "windows": WINDOWS,
+        "page_number": page,
+        "pages": pages,
+        "table_url": table_url(app, window=window, page=page, q=q),
+        "prev_url": table_url(app, window=window, page=page - 1, q=q) if page > 1 else None,
+        "next_url": table_url(app, window=window, page=page + 1, q=q) if page < pages else None,
+    }
+
+
+def user_table(app: str, id: str) -> dict[str, Any]:
+    return {"id": id, "rows": sessions().user_sessions(app=app, id=id)}
+
+
+def audit_page(number: int | str) -> Page[KillAudit]:
+    paginator = Paginator(KillAudit.objects.all(), AUDIT_PAGE_SIZE)
+    return paginator.get_page(number)
