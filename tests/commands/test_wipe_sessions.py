@@ -1,0 +1,162 @@
+"""`manage.py wipe_sessions --once` in-process, and the library's wipe pass under concurrency."""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from io import StringIO
+
+import pytest
+import redis
+from django.core.management import CommandError, call_command
+
+from project.redis_server import free_port
+from sessions_core import RedisSessions
+
+from .wipe_data import (
+    KEYS,
+    session_traces,
+    time_out,
+    write_node_session,
+    write_timed_out_backlog,
+)
+
+pytestmark = pytest.mark.usefixtures("redis_settings")
+
+SUMMARY = re.compile(
+    r"Removed (\d+) timed-out sessions in [\d.]+ s(?: \((.*)\))?; (\d+) sessions left\."
+)
+
+
+def wipe_once(*args: str) -> tuple[int, dict[str, int], int]:
+    """Run `wipe_sessions --once`; returns (removed, per app, left) from its output."""
+    out = StringIO()
+    call_command("wipe_sessions", "--once", *args, stdout=out)
+    match = SUMMARY.fullmatch(out.getvalue().strip())
+    assert match, out.getvalue()
+    per_app = {}
+    if match[2]:
+        for part in match[2].split(", "):
+            app, _, n = part.rpartition(": ")
+            per_app[app] = int(n)
+    return int(match[1]), per_app, int(match[3])
+
+
+def test_once_removes_exactly_the_timed_out_sessions_and_keeps_live_ones(
+    rs: RedisSessions, r: redis.Redis
+) -> None:
+    ids = ["plain", "tenant:42:user:7", "Zoë 🍪 用户"]
+    ours = {id: rs.create(app="pyapp", id=id, ip="10.0.0.1", ttl=3600)["token"] for id in ids}
+    kept = {id: rs.create(app="pyapp", id=id, ip="10.0.0.2", ttl=3600)["token"] for id in ids}
+    for token in ours.values():
+        time_out(r, "pyapp", token)
+    node_dead = {id: write_node_session(r, "nodeapp", id, timed_out=True) for id in ids}
+    node_live = write_node_session(r, "nodeapp", "only-live", timed_out=False)
+
+    removed, per_app, left = wipe_once()
+
+    assert (removed, per_app, left) == (6, {"pyapp": 3, "nodeapp": 3}, 4)
+    for id in ids:
+        assert not any(session_traces(r, "pyapp", ours[id], id).values())
+        assert not any(session_traces(r, "nodeapp", node_dead[id], id).values())
+        assert all(session_traces(r, "pyapp", kept[id], id).values())
+        # The user still has a live session in pyapp, and none left in nodeapp.
+        assert r.zscore(KEYS.app_users("pyapp"), id) is not None
+        assert r.zscore(KEYS.app_users("nodeapp"), id) is None
+        live = rs.get(app="pyapp", token=kept[id])
+        assert live is not None and live["id"] == id
+    assert all(session_traces(r, "nodeapp", node_live, "only-live").values())
+
+
+def test_once_with_nothing_timed_out_removes_nothing(rs: RedisSessions) -> None:
+    rs.create(app="pyapp", id="u1", ip="10.0.0.1", ttl=3600)
+
+    assert wipe_once() == (0, {}, 1)
+
+
+def test_every_pass_stores_its_report_for_the_dashboard(rs: RedisSessions, r: redis.Redis) -> None:
+    write_timed_out_backlog(r, 30, apps=2)
+
+    wipe_once()
+
+    report = rs.last_wipe()
+    assert report is not None
+    assert (report["removed"], report["per_app"], report["remaining"]) == (
+        30,
+        {"app0": 15, "app1": 15},
+        0,
+    )
+    assert report["duration"] >= 0
+
+
+def test_once_registers_apps_that_only_a_node_app_wrote(r: redis.Redis) -> None:
+    write_node_session(r, "nodeonly", "u1", timed_out=False)
+
+    wipe_once()
+
+    assert r.smembers(KEYS.apps_registry) == {"nodeonly"}
+
+
+def test_no_discover_skips_the_app_registry(r: redis.Redis) -> None:
+    write_node_session(r, "nodeonly", "u1", timed_out=False)
+
+    wipe_once("--no-discover")
+
+    assert r.smembers(KEYS.apps_registry) == set()
+
+
+def test_a_large_backlog_logs_progress_lines_when_not_on_a_terminal(
+    r: redis.Redis, caplog: pytest.LogCaptureFixture
+) -> None:
+    write_timed_out_backlog(r, 300)
+    caplog.set_level(logging.INFO, logger="dashboard.wipe_sessions")
+
+    removed, _, left = wipe_once("--batch", "10", "--progress-every", "0.000001")
+
+    assert (removed, left) == (300, 0)
+    progress = [m for m in caplog.messages if m.startswith("Wipe in progress")]
+    assert (
+        progress
+        and progress[-1] == "Wipe in progress: 300 of 300 timed-out sessions removed (100%)"
+    )
+
+
+def test_once_fails_with_a_clear_error_when_redis_is_unreachable(settings: object) -> None:
+    settings.REDIS_URL = f"redis://127.0.0.1:{free_port()}/0"  # type: ignore[attr-defined]
+
+    with pytest.raises(CommandError, match=r"Redis is unreachable \(ConnectionError\)"):
+        call_command("wipe_sessions", "--once", stdout=StringIO())
+
+
+def test_two_wipe_passes_at_once_remove_each_session_once(redis_url: str, r: redis.Redis) -> None:
+    write_timed_out_backlog(r, 3000)
+    wipers = [RedisSessions(url=redis_url) for _ in range(2)]
+    progressed = [threading.Event(), threading.Event()]
+    reports = [None, None]
+
+    def run(i: int) -> None:
+        def interleave(_removed: int, _backlog: int) -> None:
+            # Each wiper waits after its first batch until the other has done one too, so
+            # the two passes really overlap.
+            progressed[i].set()
+            progressed[1 - i].wait(timeout=10)
+
+        reports[i] = wipers[i].wipe_pass(batch=50, progress=interleave)  # type: ignore[call-overload]
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    for w in wipers:
+        w.close()
+
+    first, second = reports
+    assert first is not None and second is not None
+    assert first["removed"] > 0 and second["removed"] > 0
+    assert first["removed"] + second["removed"] == 3000
+    for app in ("app0", "app1", "app2"):
+        assert first["per_app"].get(app, 0) + second["per_app"].get(app, 0) == 1000
+    assert r.zcard(KEYS.all_sessions) == 0
+    assert r.keys() == [KEYS.wipe_report]  # no session key or index entry is left
