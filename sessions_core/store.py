@@ -213,7 +213,9 @@ class RedisSessions:
     def create_many(self, *, app: str, sessions: Sequence[NewSession]) -> list[Token]:
         """Create many sessions in one pipelined round trip; all validated first."""
         check.app(app)
-        if isinstance(sessions, str | bytes | Mapping):
+        if isinstance(sessions, str | bytes | Mapping) or not all(
+            isinstance(s, Mapping) for s in sessions
+        ):
             raise TypeError("sessions must be a sequence of session dicts")
         prepared = [
             self._create_args(
@@ -594,6 +596,8 @@ class RedisSessions:
         """Users whose last activity falls in each bucket, newest bucket first."""
         app = check.app(app)
         bucket = check.delta_time(bucket)
+        if isinstance(buckets, bool) or not isinstance(buckets, int) or not 1 <= buckets <= 1000:
+            raise ValidationError("invalidValue", "buckets must be an integer from 1 to 1000")
         ends = [bucket * (i + 1) for i in range(buckets)]
         reply = self._read(lambda: self._count_since(keys=[self.keys.app_users(app)], args=ends))
         cumulative = [int(c) for c in reply[1:]]
