@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+import redis
 from django.contrib.auth.models import Permission, User
 from django.test import Client
 
@@ -12,6 +13,12 @@ from dashboard.store import sessions
 from sessions_core import RedisSessions
 
 ROLES = ("anonymous", "staff", "viewer", "killer", "superuser")
+
+
+@pytest.fixture(autouse=True)
+def fast_passwords(settings: object) -> None:
+    """PBKDF2's deliberate slowness costs a second per test account; these tests need none."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # type: ignore[attr-defined]
 
 
 @pytest.fixture
@@ -63,3 +70,21 @@ HTMX = {"HTTP_HX_REQUEST": "true"}
 def htmx(target: str) -> dict[str, str]:
     """Headers of an htmx request aimed at the element with id `target`."""
     return {**HTMX, "HTTP_HX_TARGET": target}
+
+
+@pytest.fixture
+def age(r: redis.Redis, store: RedisSessions) -> Callable[..., None]:
+    """Make a session look last active `seconds` ago, as a Node app idle that long would."""
+
+    def set_age(app: str, token: str, seconds: int) -> None:
+        k = store.keys
+        id, ttl = r.hmget(k.session(app, token), ["id", "ttl"])
+        la = int(r.time()[0]) - seconds
+        pipe = r.pipeline()
+        pipe.hset(k.session(app, token), "la", la)
+        pipe.zadd(k.app_sessions(app), {f"{token}:{id}": la})
+        pipe.zadd(k.app_users(app), {str(id): la})
+        pipe.zadd(k.all_sessions, {f"{app}:{token}:{id}": la + int(str(ttl))})
+        pipe.execute()
+
+    return set_age
