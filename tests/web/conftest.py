@@ -64,12 +64,12 @@ def killer(make_user: Callable[..., User], store: RedisSessions) -> Client:
     return client_for("killer", make_user)
 
 
-HTMX = {"HTTP_HX_REQUEST": "true"}
+HTMX = {"HX-Request": "true"}
 
 
-def htmx(target: str) -> dict[str, str]:
+def htmx(target: str, **more: str) -> dict[str, str]:
     """Headers of an htmx request aimed at the element with id `target`."""
-    return {**HTMX, "HTTP_HX_TARGET": target}
+    return {**HTMX, "HX-Target": target, **more}
 
 
 @pytest.fixture
@@ -78,13 +78,13 @@ def age(r: redis.Redis, store: RedisSessions) -> Callable[..., None]:
 
     def set_age(app: str, token: str, seconds: int) -> None:
         k = store.keys
-        id, ttl = r.hmget(k.session(app, token), ["id", "ttl"])
+        id, ttl = (str(v) for v in r.hmget(k.session(app, token), ["id", "ttl"]))
         la = int(r.time()[0]) - seconds
         pipe = r.pipeline()
         pipe.hset(k.session(app, token), "la", la)
         pipe.zadd(k.app_sessions(app), {f"{token}:{id}": la})
-        pipe.zadd(k.app_users(app), {str(id): la})
-        pipe.zadd(k.all_sessions, {f"{app}:{token}:{id}": la + int(str(ttl))})
+        pipe.zadd(k.app_users(app), {id: la})
+        pipe.zadd(k.all_sessions, {f"{app}:{token}:{id}": la + int(ttl)})
         pipe.execute()
 
     return set_age

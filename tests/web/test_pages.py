@@ -72,7 +72,7 @@ def test_apps_table_fragment_is_only_the_table_and_clears_the_banner(
     viewer: Client, store: RedisSessions
 ) -> None:
     store.create(app="shop", id="u1", ip="10.0.0.1")
-    response = viewer.get("/", **htmx("apps-table"))
+    response = viewer.get("/", headers=htmx("apps-table"))
     html = text(response)
     assert html.lstrip().startswith('<section id="apps-table"')
     assert "<html" not in html
@@ -84,10 +84,10 @@ def test_apps_table_fragment_is_only_the_table_and_clears_the_banner(
 def test_htmx_requests_for_other_targets_and_history_restores_get_the_full_page(
     viewer: Client,
 ) -> None:
-    assert "<html" in text(viewer.get("/", **htmx("somewhere-else")))
-    assert "<html" in text(viewer.get("/", **HTMX))
-    restore = {**htmx("apps-table"), "HTTP_HX_HISTORY_RESTORE_REQUEST": "true"}
-    assert "<html" in text(viewer.get("/", **restore))
+    assert "<html" in text(viewer.get("/", headers=htmx("somewhere-else")))
+    assert "<html" in text(viewer.get("/", headers=HTMX))
+    restore = htmx("apps-table", **{"HX-History-Restore-Request": "true"})
+    assert "<html" in text(viewer.get("/", headers=restore))
 
 
 def test_apps_page_shows_the_last_wipe_pass(
@@ -143,7 +143,7 @@ def test_app_names_sessions_core_refuses_are_404(viewer: Client, name: str) -> N
 
 def test_live_fragment_holds_counts_and_chart_only(viewer: Client, store: RedisSessions) -> None:
     store.create(app="shop", id="u1", ip="10.0.0.1")
-    html = text(viewer.get("/apps/shop/", **htmx("live")))
+    html = text(viewer.get("/apps/shop/", headers=htmx("live")))
     assert html.lstrip().startswith('<section id="live"')
     assert 'data-testid="activity-chart"' in html
     assert 'data-testid="session-row"' not in html
@@ -156,7 +156,7 @@ def test_sessions_table_lists_newest_first_with_every_column(
     old = store.create(app="shop", id="old", ip="10.0.0.1", ttl=3600)["token"]
     age("shop", old, 600)
     store.create(app="shop", id="new", ip="10.9.9.9", d={"cart": 3, "lang": "fr"})
-    html = text(viewer.get("/apps/shop/", **htmx("sessions")))
+    html = text(viewer.get("/apps/shop/", headers=htmx("sessions")))
     assert html.lstrip().startswith('<section id="sessions"')
     assert html.index(">new</a>") < html.index(">old</a>")
     assert 'href="/apps/shop/user/?id=new"' in html
@@ -187,7 +187,7 @@ def test_sessions_table_search_finds_one_user_id_exactly(
     store.create(app="shop", id="alice", ip="10.0.0.1")
     store.create(app="shop", id="alice", ip="10.0.0.2")
     store.create(app="shop", id="alicia", ip="10.0.0.3")
-    html = text(viewer.get("/apps/shop/", {"q": "alice"}, **htmx("sessions")))
+    html = text(viewer.get("/apps/shop/", {"q": "alice"}, headers=htmx("sessions")))
     assert html.count('data-testid="session-row"') == 2
     assert ">alicia</a>" not in html
     assert "for user id <q>alice</q>" in html
@@ -203,7 +203,7 @@ def test_sessions_table_pages_through_many_sessions(viewer: Client, store: Redis
     assert cell(first, "page-number") == "Page 1 of 3"
     assert 'data-testid="page-prev"' not in first
     assert 'href="/apps/shop/?page=2" hx-get="/apps/shop/?page=2"' in first
-    second = text(viewer.get("/apps/shop/?page=2", **htmx("sessions")))
+    second = text(viewer.get("/apps/shop/?page=2", headers=htmx("sessions")))
     assert second.count('data-testid="session-row"') == 50
     assert 'href="/apps/shop/"' in second  # newer: page 1 with defaults left out
     last = text(viewer.get("/apps/shop/?page=3&window=86400"))
@@ -231,7 +231,7 @@ def test_bad_table_queries_are_400_with_the_reason(viewer: Client, query: str) -
 
 
 def test_bad_table_query_from_htmx_answers_with_a_message(viewer: Client) -> None:
-    response = viewer.get("/apps/shop/?window=5", **htmx("sessions"))
+    response = viewer.get("/apps/shop/?window=5", headers=htmx("sessions"))
     assert response.status_code == 400
     assert response["HX-Retarget"] == "#messages"
     assert "window: Select a valid choice" in text(response)
@@ -269,7 +269,7 @@ def test_user_page_of_an_unknown_id_says_there_are_no_sessions(viewer: Client) -
 
 def test_user_sessions_fragment(viewer: Client, store: RedisSessions) -> None:
     store.create(app="shop", id="u1", ip="10.0.0.1")
-    html = text(viewer.get("/apps/shop/user/", {"id": "u1"}, **htmx("user-sessions")))
+    html = text(viewer.get("/apps/shop/user/", {"id": "u1"}, headers=htmx("user-sessions")))
     assert html.lstrip().startswith('<section id="user-sessions"')
     assert "<html" not in html
 
@@ -294,7 +294,7 @@ def test_audit_page_lists_kills_newest_first_and_pages(viewer: Client, db: None)
     assert cell(html, "audit-total") == "60 kills recorded."
     assert html.index(">u59</a>") < html.index(">u58</a>")
     assert "log out everywhere" in html
-    older = text(viewer.get("/audit/?page=2", **htmx("audit-table")))
+    older = text(viewer.get("/audit/?page=2", headers=htmx("audit-table")))
     assert older.lstrip().startswith('<section id="audit-table"')
     assert older.count('data-testid="audit-row"') == 10
     assert ">u0</a>" in older

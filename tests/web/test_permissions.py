@@ -95,8 +95,7 @@ def test_htmx_kills_pass_with_the_csrf_token_in_a_header(
     response = client.post(
         "/apps/shop/kill/user/",
         {"id": "u1", "confirm": "yes"},
-        HTTP_X_CSRFTOKEN=token,
-        **htmx("user-sessions"),
+        headers=htmx("user-sessions", **{"X-CSRFToken": token}),
     )
     assert response.status_code == 200
     assert not seeded.soid(app="shop", id="u1")["sessions"]
@@ -164,7 +163,8 @@ def test_an_expired_login_on_an_htmx_request_reloads_the_page_to_the_login_form(
     store: RedisSessions,
 ) -> None:
     response = Client().get(
-        "/apps/shop/", HTTP_HX_CURRENT_URL="http://testserver/apps/shop/?window=60", **htmx("live")
+        "/apps/shop/",
+        headers=htmx("live", **{"HX-Current-URL": "http://testserver/apps/shop/?window=60"}),
     )
     assert response.status_code == 200
     assert response["HX-Redirect"] == "/accounts/login/?next=/apps/shop/%3Fwindow%3D60"
