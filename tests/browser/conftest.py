@@ -9,7 +9,6 @@ in the skip line and a banner in the terminal summary, never silently.
 from __future__ import annotations
 
 import os
-import re
 import secrets
 import shutil
 from collections.abc import Iterator
@@ -17,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from .support import log_in
 
 try:
     from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
@@ -141,10 +142,12 @@ def page(context: BrowserContext) -> Iterator[Page]:
 
 
 @pytest.fixture
-def operator_credentials(django_user_model: Any) -> tuple[str, str]:
+def operator_credentials(django_user_model: Any, settings: Any) -> tuple[str, str]:
     """A staff account holding exactly the dashboard's two permissions (not a superuser)."""
     from django.contrib.auth.models import Permission
 
+    # PBKDF2's cost is the point in production and seconds per test here (hash + login).
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     password = secrets.token_urlsafe(16)
     user = django_user_model.objects.create_user(
         username="operator", password=password, is_staff=True
@@ -155,15 +158,6 @@ def operator_credentials(django_user_model: Any) -> tuple[str, str]:
     assert permissions.count() == 2, "dashboard.view_sessions / kill_sessions must exist"
     user.user_permissions.add(*permissions)
     return "operator", password
-
-
-def log_in(page: Page, username: str, password: str) -> None:
-    """Log in through the real login form, like a person."""
-    page.goto("/accounts/login/")
-    page.get_by_label(re.compile("username", re.I)).fill(username)
-    page.get_by_label(re.compile("password", re.I)).fill(password)
-    page.get_by_role("button", name=re.compile("log in|sign in", re.I)).click()
-    page.wait_for_url(lambda url: "/accounts/login/" not in url)
 
 
 @pytest.fixture
