@@ -94,7 +94,7 @@ def test_kill_app_needs_the_app_name_typed_then_ends_every_session_of_that_app_o
     expect(page.get_by_test_id("killall-confirm")).to_have_value("")
     assert r.zcard(KEYS.app_sessions("shop")) == 0
     assert r.zcard(KEYS.app_users("shop")) == 0
-    assert [m for m in r.zrange(KEYS.all_sessions, 0, -1) if m.startswith("shop:")] == []
+    assert [m for m in map(str, r.zrange(KEYS.all_sessions, 0, -1)) if m.startswith("shop:")] == []
     assert rs.get(app="blog", token=kept) is not None
 
 
