@@ -25,6 +25,7 @@ from tqdm import tqdm
 
 from dashboard.store import sessions
 from sessions_core import RedisSessions, StoreUnavailable, WipeReport
+from sessions_core.store import BATCH, WIPE_BATCH_MAX
 
 logger = logging.getLogger("dashboard.wipe_sessions")
 
@@ -32,10 +33,10 @@ LARGE_BACKLOG_BATCHES = 10  # show progress when a pass has at least this many b
 MAX_RETRY_DELAY = 60.0
 
 
-def _positive(kind: type[int] | type[float]) -> Any:
+def _positive(kind: type[int] | type[float], most: float = float("inf")) -> Any:
     def parse(text: str) -> int | float:
         value = kind(text)
-        if value <= 0:
+        if not 0 < value <= most:
             raise ValueError(text)
         return value
 
@@ -125,9 +126,10 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--batch",
-            type=_positive(int),
-            default=500,
-            help="Sessions per atomic batch (default 500: a few ms of Redis time each).",
+            type=_positive(int, most=WIPE_BATCH_MAX),
+            default=BATCH,
+            help=f"Sessions per atomic batch, at most {WIPE_BATCH_MAX} "
+            f"(default {BATCH}: a few ms of Redis time each).",
         )
         parser.add_argument(
             "--no-discover",
