@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 import redis
 from redis.backoff import ExponentialBackoff, NoBackoff
 from redis.commands.core import Script
+from redis.exceptions import NoScriptError
 from redis.retry import Retry
 
 from . import validation as check
@@ -42,6 +43,7 @@ T = TypeVar("T")
 FIELDS = ("id", "r", "w", "ttl", "d", "la", "ip", "no_resave")
 ACTIVITY_WINDOWS = (60, 600, 3600, 86400)
 BATCH = 500  # sessions per killall/wipe script call: a few ms of Redis time each
+WIPE_BATCH_MAX = 5000  # wipe_batch.lua unpacks a batch; Lua's unpack stops near 8000
 APP_SAMPLE = 200
 _CONNECTION_FAULTS = (redis.ConnectionError, redis.TimeoutError, OSError)
 
@@ -49,6 +51,10 @@ _CONNECTION_FAULTS = (redis.ConnectionError, redis.TimeoutError, OSError)
 def _load_script(client: redis.Redis, name: str, prelude: str) -> Script:
     source = resources.files(__package__).joinpath("lua", f"{name}.lua").read_text("utf-8")
     return client.register_script(prelude + "\n" + source)
+
+
+def _ignore(_error: Exception) -> None:
+    return None
 
 
 def _int(value: Any) -> int:
@@ -174,12 +180,68 @@ class RedisSessions:
 
     def _read(self, do: Callable[[], T]) -> T:
         """Run a read, retrying connection faults with backoff."""
-        with self._faults():
-            return self._read_retry.call_with_retry(do, lambda _error: None)
+        # try/except rather than `with self._faults()`: this is on every call's path.
+        try:
+            return self._read_retry.call_with_retry(do, _ignore)
+        except _CONNECTION_FAULTS as error:
+            raise self._unavailable(error) from None
 
     def _write(self, do: Callable[[], T]) -> T:
-        with self._faults():
+        try:
             return do()
+        except _CONNECTION_FAULTS as error:
+            raise self._unavailable(error) from None
+
+    def _unavailable(self, error: BaseException) -> StoreUnavailable:
+        return StoreUnavailable(f"Redis is unreachable ({type(error).__name__}): {self._where()}")
+
+    def _eval(self, script: Script, keys: Sequence[str], args: Sequence[str | int]) -> Any:
+        """Run a registered script: `script(keys=..., args=...)` without its per-call overhead.
+
+        EVALSHA, and on NOSCRIPT (a restarted or flushed server) load the script and retry.
+        """
+        try:
+            return self.redis.execute_command(  # type: ignore[no-untyped-call]
+                "EVALSHA", script.sha, len(keys), *keys, *args
+            )
+        except NoScriptError:
+            script.sha = self.redis.script_load(script.script)
+            return self.redis.execute_command(  # type: ignore[no-untyped-call]
+                "EVALSHA", script.sha, len(keys), *keys, *args
+            )
+
+    def _eval_many(
+        self, script: Script, calls: Sequence[tuple[Sequence[str], Sequence[str | int]]]
+    ) -> list[Any]:
+        """Run a script once per `(keys, args)` in one pipelined round trip; replies in order.
+
+        Plain EVALSHA in the pipeline: a `Script` in a pipeline costs an extra SCRIPT EXISTS
+        round trip per batch. Calls answered NOSCRIPT did not run, so they are sent again
+        once the script is loaded. Other error replies are raised after the batch, without
+        the pipeline's "Command # n (<arguments>)" text, which would hold tokens.
+        """
+        replies: list[Any] = [None] * len(calls)
+        pending: Sequence[int] = range(len(calls))
+        for _attempt in range(2):
+            pipe = self.redis.pipeline(transaction=False)
+            for i in pending:
+                keys, args = calls[i]
+                pipe.execute_command(  # type: ignore[no-untyped-call]
+                    "EVALSHA", script.sha, len(keys), *keys, *args
+                )
+            noscript: list[int] = []
+            for i, reply in zip(pending, pipe.execute(raise_on_error=False), strict=True):
+                replies[i] = reply
+                if isinstance(reply, NoScriptError):
+                    noscript.append(i)
+            if not noscript:
+                break
+            script.sha = self.redis.script_load(script.script)
+            pending = noscript
+        for reply in replies:
+            if isinstance(reply, Exception):
+                raise reply
+        return replies
 
     def _channel(self) -> str:
         return self.keys.cache_channel
@@ -207,7 +269,7 @@ class RedisSessions:
     ) -> Token:
         """Create a session; returns `{"token": ...}`."""
         args = self._create_args(app=app, id=id, ip=ip, ttl=ttl, d=d, no_resave=no_resave)
-        self._write(lambda: self._create(keys=args[0], args=args[1]))
+        self._write(lambda: self._eval(self._create, *args))
         return {"token": str(args[1][0])}
 
     def create_many(self, *, app: str, sessions: Sequence[NewSession]) -> list[Token]:
@@ -229,14 +291,8 @@ class RedisSessions:
             for s in sessions
         ]
 
-        def run() -> None:
-            pipe = self.redis.pipeline(transaction=False)
-            for keys, args in prepared:
-                self._create(keys=keys, args=args, client=pipe)
-            pipe.execute()
-
         if prepared:
-            self._write(run)
+            self._write(lambda: self._eval_many(self._create, prepared))
         return [{"token": str(args[0])} for _, args in prepared]
 
     def _create_args(
@@ -280,9 +336,8 @@ class RedisSessions:
             if cached is not None:
                 return cached
             read_at = self.cache.tick()
-        reply = self._read(
-            lambda: self._touch(keys=self._touch_keys(app, token), args=[token, app, "r", ""])
-        )
+        keys = self._touch_keys(app, token)
+        reply = self._read(lambda: self._eval(self._touch, keys, (token, app, "r", "")))
         session = self._touch_reply(reply)
         if session is not None and self.cache is not None:
             self.cache.put(cache_key, session, read_at)
@@ -304,16 +359,8 @@ class RedisSessions:
             else:
                 missing.append(i)
 
-        def run() -> list[Any]:
-            pipe = self.redis.pipeline(transaction=False)
-            for i in missing:
-                token = tokens[i]
-                self._touch(
-                    keys=self._touch_keys(app, token), args=[token, app, "r", ""], client=pipe
-                )
-            return pipe.execute()
-
-        replies = self._read(run) if missing else []
+        calls = [(self._touch_keys(app, tokens[i]), (tokens[i], app, "r", "")) for i in missing]
+        replies = self._read(lambda: self._eval_many(self._touch, calls)) if missing else []
         for i, reply in zip(missing, replies, strict=True):
             session = self._touch_reply(reply)
             results[i] = session
@@ -463,8 +510,10 @@ class RedisSessions:
         `progress(removed_so_far, backlog_at_start)` is called after each batch; when
         `should_stop()` turns true the pass ends after the current batch. Several wipers may
         run at once: each batch is atomic, so no session is removed or counted twice. The
-        report is also stored for `last_wipe()`.
+        report is also stored for `last_wipe()`. `batch` is at most `WIPE_BATCH_MAX`.
         """
+        if type(batch) is not int or not 1 <= batch <= WIPE_BATCH_MAX:
+            raise ValueError(f"batch must be an integer from 1 to {WIPE_BATCH_MAX}")
         k = self.keys
         started = time.time()
         backlog = int(self._read(lambda: self.redis.zcount(k.all_sessions, "-inf", int(started))))
@@ -480,13 +529,12 @@ class RedisSessions:
         per_app: dict[str, int] = {}
         while True:
             reply = self._write(lambda: self._wipe_batch(keys=[k.all_sessions], args=args))
-            count = int(reply[0])
-            removed += count
             for app, n in zip(reply[1::2], reply[2::2], strict=True):
                 per_app[app] = per_app.get(app, 0) + int(n)
+                removed += int(n)
             if progress is not None:
                 progress(removed, backlog)
-            if count < batch or (should_stop is not None and should_stop()):
+            if int(reply[0]) < batch or (should_stop is not None and should_stop()):
                 break
         if self.cache is not None and removed:
             self.cache.clear()

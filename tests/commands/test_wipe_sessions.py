@@ -75,6 +75,15 @@ def test_once_with_nothing_timed_out_removes_nothing(rs: RedisSessions) -> None:
     assert wipe_once() == (0, {}, 1)
 
 
+def test_an_index_entry_naming_no_session_is_dropped_without_being_counted(
+    r: redis.Redis,
+) -> None:
+    r.zadd(KEYS.all_sessions, {"garbage-without-colons": 1, "app:only-one-colon": 1})
+    write_node_session(r, "nodeapp", "u1", timed_out=True)
+
+    assert wipe_once() == (1, {"nodeapp": 1}, 0)
+
+
 def test_every_pass_stores_its_report_for_the_dashboard(rs: RedisSessions, r: redis.Redis) -> None:
     write_timed_out_backlog(r, 30, apps=2)
 
@@ -160,3 +169,14 @@ def test_two_wipe_passes_at_once_remove_each_session_once(redis_url: str, r: red
         assert first["per_app"].get(app, 0) + second["per_app"].get(app, 0) == 1000
     assert r.zcard(KEYS.all_sessions) == 0
     assert r.keys() == [KEYS.wipe_report]  # no session key or index entry is left
+
+
+@pytest.mark.parametrize("batch", [0, 5001, True])
+def test_wipe_pass_refuses_a_batch_lua_could_not_unpack(rs: RedisSessions, batch: int) -> None:
+    with pytest.raises(ValueError, match="batch must be an integer from 1 to 5000"):
+        rs.wipe_pass(batch=batch)
+
+
+def test_the_command_refuses_a_batch_over_the_maximum() -> None:
+    with pytest.raises(CommandError, match=r"--batch: invalid int value: '5001'"):
+        call_command("wipe_sessions", "--once", "--batch", "5001")
