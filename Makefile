@@ -8,6 +8,9 @@ PORT ?= 8000
 .PHONY: run test lint node bench clean
 
 $(VENV)/.installed-run: requirements.txt
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || \
+	  { echo "make run needs Python 3.11 (found: $(PYTHON)); set PYTHON=/path/to/python3.11"; exit 1; }
+	@echo "--- installing the pinned requirements into $(VENV)"
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
@@ -26,8 +29,10 @@ node/node_modules/.package-lock.json: node/package.json node/package-lock.json
 
 node: node/node_modules/.package-lock.json
 
+# Embedded Redis (no REDIS_URL), migrations, admin account, demo data and traffic, wipe loop,
+# dashboard on 127.0.0.1:$(PORT); Ctrl-C stops it all. See project/dev.py.
 run: $(VENV)/.installed-run
-	PORT=$(PORT) $(PY) -m project.dev
+	PORT=$(PORT) exec $(PY) -m project.dev
 
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .
