@@ -29,11 +29,25 @@ def _base36(n: int) -> str:
             return out
 
 
+# The last time suffix made: batches create many tokens within one millisecond, and the
+# base-36 conversion costs more than the random part. A (ms, suffix) tuple swaps atomically.
+_last_suffix: tuple[int, str] = (-1, "")
+
+
+def _time_suffix() -> str:
+    global _last_suffix
+    ms = time.time_ns() // 1_000_000
+    last = _last_suffix
+    if last[0] != ms:
+        last = _last_suffix = (ms, "Z" + _base36(ms))
+    return last[1]
+
+
 def new_token() -> str:
     """A fresh token; the time suffix keeps the length at 64 until the year 5188."""
     random_part = b""
     while len(random_part) < RANDOM_LENGTH:
         random_part += secrets.token_bytes(72).translate(_TABLE, _REJECT)
-    suffix = "Z" + _base36(time.time_ns() // 1_000_000)
+    suffix = _time_suffix()
     head = random_part[: TOKEN_LENGTH - len(suffix)].decode("ascii")
     return head + suffix
