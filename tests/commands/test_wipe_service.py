@@ -5,12 +5,17 @@ The tests learn what the child did from its log lines (stderr), never from sleep
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
+import pty
 import queue
 import re
 import signal
+import struct
 import subprocess
 import sys
+import termios
 import threading
 import time
 from collections.abc import Iterator
@@ -31,8 +36,14 @@ LINE_DEADLINE = 20.0  # generous: the child starts Django first
 class Wiper:
     """A `manage.py wipe_sessions` child process whose log lines can be awaited."""
 
-    def __init__(self, redis_url: str, *args: str) -> None:
-        env = {**os.environ, "REDIS_URL": redis_url, "RS_NAMESPACE": "rs", "PYTHONUNBUFFERED": "1"}
+    def __init__(self, redis_url: str, *args: str, env: dict[str, str] | None = None) -> None:
+        env = {
+            **os.environ,
+            "REDIS_URL": redis_url,
+            "RS_NAMESPACE": "rs",
+            "PYTHONUNBUFFERED": "1",
+            **(env or {}),
+        }
         self.process = subprocess.Popen(
             [sys.executable, "manage.py", "wipe_sessions", *args],
             cwd=ROOT,
@@ -97,6 +108,44 @@ def test_the_loop_wipes_logs_each_pass_and_exits_0_on_a_stop_signal(
     assert wiper.stop(signum) == 0
     assert r.zcard(KEYS.all_sessions) == 1
     wiper.wait_for(f"Stopped by {signal.Signals(signum).name}")
+
+
+def test_the_interval_comes_from_rs_wipe_interval_when_not_given(
+    redis_url: str, wipers: list[Wiper]
+) -> None:
+    wiper = Wiper(redis_url, env={"RS_WIPE_INTERVAL": "1"})
+    wipers.append(wiper)
+
+    wiper.wait_for(r"Wiping timed-out sessions every 1 s\.")
+    wiper.wait_for("Removed 0 timed-out sessions")
+    wiper.wait_for("Removed 0 timed-out sessions")  # a second pass, a second later
+    assert wiper.stop() == 0
+
+
+def test_on_a_terminal_a_large_backlog_shows_a_progress_bar(redis_url: str, r: redis.Redis) -> None:
+    write_timed_out_backlog(r, 300)
+    controller, terminal = pty.openpty()
+    # 24 rows, 100 columns: a fresh pty has no size, and tqdm draws nothing in 0 columns.
+    fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
+    env = {**os.environ, "REDIS_URL": redis_url, "RS_NAMESPACE": "rs"}
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "wipe_sessions", "--once", "--batch", "10"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=terminal,
+    )
+    os.close(terminal)
+    shown = b""
+    with contextlib.suppress(OSError):  # EIO once the child has closed the terminal
+        while chunk := os.read(controller, 4096):
+            shown += chunk
+    os.close(controller)
+    out, _ = process.communicate(timeout=30)
+
+    assert process.returncode == 0
+    assert out.startswith(b"Removed 300 timed-out sessions")
+    assert re.search(rb"wipe: 100%.*\| 300/300", shown), shown
 
 
 def test_sigterm_during_a_pass_ends_it_after_the_current_batch_with_exit_0(
