@@ -7,6 +7,7 @@ folder. Everything it starts is found through /proc and must be gone after each 
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
 import signal
@@ -21,6 +22,7 @@ from pathlib import Path
 
 import pytest
 
+from project.dev import DevRunner
 from project.redis_server import free_port
 from sessions_core import RedisSessions, Session
 
@@ -225,3 +227,30 @@ def test_busy_port_is_refused_in_one_line_before_anything_starts(tmp_path: Path)
         f"[dev] error: port {port} on 127.0.0.1 is in use; set PORT to another\n"
     )
     assert not (tmp_path / "redis").exists()
+
+
+def test_second_runner_on_the_same_data_folder_is_refused(tmp_path: Path) -> None:
+    with open(tmp_path / "dev.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)  # as a running `make run` holds it
+        env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
+        env |= {"PORT": str(free_port()), "RS_DATA_DIR": str(tmp_path)}
+        result = subprocess.run(
+            [sys.executable, "-m", "project.dev"],
+            cwd=BASE_DIR,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+    assert result.returncode == 1
+    assert result.stdout == (
+        f"[dev] error: another `make run` is using {tmp_path}; stop it first or set RS_DATA_DIR\n"
+    )
+
+
+def test_demo_writes_only_into_the_embedded_redis_unless_asked() -> None:
+    assert DevRunner({}).demo
+    assert not DevRunner({"REDIS_URL": "redis://redis.example.com:6379/0"}).demo
+    assert DevRunner({"REDIS_URL": "redis://redis.example.com:6379/0", "RS_DEMO": "on"}).demo
+    assert not DevRunner({"RS_DEMO": "off"}).demo
