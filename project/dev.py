@@ -28,6 +28,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -64,6 +65,16 @@ def _die_with_parent() -> None:
     if sys.platform == "linux":
         pr_set_pdeathsig = 1
         ctypes.CDLL(None).prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
+def without_password(url: str) -> str:
+    """A Redis URL fit for the terminal: credentials and query dropped."""
+    parts = urllib.parse.urlsplit(url)
+    host = parts.hostname or ""
+    netloc = f"[{host}]" if ":" in host else host
+    if parts.port:
+        netloc += f":{parts.port}"
+    return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
 def port_is_free(port: int) -> bool:
@@ -199,7 +210,7 @@ class DevRunner:
         if self.redis is not None:
             redis = f"{self.redis.url} (embedded; data in {self.redis.data_dir})"
         else:
-            redis = f"{self.env['REDIS_URL'].split('@')[-1]} (from REDIS_URL)"
+            redis = f"{without_password(self.env['REDIS_URL'])} (from REDIS_URL)"
         lines = [
             f"Dashboard: http://127.0.0.1:{self.port}/",
             *self.take_login(),

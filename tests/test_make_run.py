@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from project.dev import DevRunner
+from project.dev import DevRunner, without_password
 from project.redis_server import free_port
 from sessions_core import RedisSessions, Session
 
@@ -254,3 +254,10 @@ def test_demo_writes_only_into_the_embedded_redis_unless_asked() -> None:
     assert not DevRunner({"REDIS_URL": "redis://redis.example.com:6379/0"}).demo
     assert DevRunner({"REDIS_URL": "redis://redis.example.com:6379/0", "RS_DEMO": "on"}).demo
     assert not DevRunner({"RS_DEMO": "off"}).demo
+
+
+def test_banner_shows_an_explicit_redis_url_without_its_password() -> None:
+    assert without_password("rediss://ops:s3cret@redis.example.com:6380/2?ssl_cert_reqs=none") == (
+        "rediss://redis.example.com:6380/2"
+    )
+    assert without_password("redis://:pw@[::1]:6379/0") == "redis://[::1]:6379/0"
