@@ -116,6 +116,7 @@ def sigint_blocked() -> Iterator[None]:
 class DevRunner:
     def __init__(self, environ: dict[str, str]) -> None:
         self.port = int(environ.get("PORT") or 8000)
+        self.redis_port = int(environ.get("RS_EMBEDDED_REDIS_PORT") or DEFAULT_REDIS_PORT)
         self.data_dir = Path(environ.get("RS_DATA_DIR") or BASE_DIR / "data").resolve()
         self.env = dict(environ)
         self.env |= {"RS_DATA_DIR": str(self.data_dir), "PYTHONUNBUFFERED": "1"}
@@ -149,8 +150,7 @@ class DevRunner:
         self.banner()
 
     def start_redis(self) -> None:
-        wanted = int(self.env.get("RS_EMBEDDED_REDIS_PORT") or DEFAULT_REDIS_PORT)
-        port = wanted if port_is_free(wanted) else free_port()
+        port = self.redis_port if port_is_free(self.redis_port) else free_port()
         self.redis = RedisServer(self.data_dir / "redis", port=port, persistent=True)
         say(f"starting the embedded Redis on 127.0.0.1:{port}")
         with sigint_blocked():
@@ -273,7 +273,11 @@ class DevRunner:
 
 
 def main() -> int:
-    runner = DevRunner(dict(os.environ))
+    try:
+        runner = DevRunner(dict(os.environ))
+    except ValueError as error:
+        say(f"error: PORT and RS_EMBEDDED_REDIS_PORT must be port numbers ({error})")
+        return 1
     for sig in STOP_SIGNALS:
         signal.signal(sig, _stop_requested)
     try:
