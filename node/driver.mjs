@@ -29,6 +29,11 @@ async function open(name, options) {
   }
   // `wipe: 0` turns the original's timer off: tests run its wipe pass on demand.
   const rs = new RedisSessions({ wipe: 0, ...options });
+  // Without an 'error' listener node-redis throws (and this process dies) when Redis goes
+  // away, for example when a test restarts it; with one, it reconnects.
+  for (const client of [rs.redis, rs.redissub]) {
+    client?.on("error", (error) => process.stderr.write(`${name}: ${error.message}\n`));
+  }
   instances.set(name, rs);
   await rs.ping();
   await rs.toSubscribe;
