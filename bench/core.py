@@ -36,9 +36,9 @@ NODE_PACKAGE = NODE_DIR / "node_modules" / "redis-sessions"
 
 Timings = dict[str, float]
 ROWS = (
-    ("create_ms", "1000 concurrent creates", "ms"),
-    ("get_ms", "1000 concurrent gets", "ms"),
-    ("killall_ms", "killall of 1000", "ms"),
+    ("create_ms", "{n} concurrent creates", "ms"),
+    ("get_ms", "{n} concurrent gets", "ms"),
+    ("killall_ms", "killall of {n}", "ms"),
     ("seq_median_us", "sequential get, median", "µs"),
     ("seq_p99_us", "sequential get, p99", "µs"),
 )
@@ -106,6 +106,12 @@ def node_round(port: int, cpu: int, n: int, sequential: int, warmup: int) -> Tim
     return timings
 
 
+def _pin_all_threads(cpu: int, pid: int) -> None:
+    """Pin every thread of a running process (redis-server has background threads too)."""
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        pin_to_cpu(cpu, int(tid))
+
+
 def _load() -> str:
     one, five, _ = os.getloadavg()
     return f"load average {one:.2f} (1 min), {five:.2f} (5 min)"
@@ -119,15 +125,16 @@ def _figure(value: float, unit: str) -> str:
     return f"{value:,.1f} {unit}" if value < 100 else f"{value:,.0f} {unit}"
 
 
-def print_table(py: list[Timings], node: list[Timings]) -> None:
+def print_table(py: list[Timings], node: list[Timings], n: int) -> None:
     print()
     print("| operation | Python (median) | Node (median) | Node/Python |")
     print("|---|---:|---:|---:|")
-    for key, label, unit in ROWS:
+    for key, template, unit in ROWS:
+        label = template.format(n=n)
         p = _median(py, key)
         if node:
-            n = _median(node, key)
-            print(f"| {label} | {_figure(p, unit)} | {_figure(n, unit)} | {n / p:.2f}x |")
+            js = _median(node, key)
+            print(f"| {label} | {_figure(p, unit)} | {_figure(js, unit)} | {js / p:.2f}x |")
         else:
             print(f"| {label} | {_figure(p, unit)} | - | - |")
 
@@ -156,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     node_rounds: list[Timings] = []
     with tempfile.TemporaryDirectory() as tmp, RedisServer(Path(tmp)) as server:
         assert server.process is not None
-        pin_to_cpu(args.cpu, server.process.pid)
+        _pin_all_threads(args.cpu, server.process.pid)
         sides: list[tuple[str, list[Timings], Callable[[], Timings]]] = [
             (
                 "python",
@@ -177,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
             for side, results, run in sides if i % 2 else sides[::-1]:
                 results.append(run())
                 _print_round(side, i, results[-1])
-    print_table(py_rounds, node_rounds)
+    print_table(py_rounds, node_rounds, args.n)
     print(f"\nafter the run: {_load()}")
     return 0
 
