@@ -351,15 +351,23 @@ class RedisSessions:
         tokens = [check.token(t) for t in tokens]
         results: list[Session | None] = [None] * len(tokens)
         missing: list[int] = []
-        read_at = self.cache.tick() if self.cache is not None else 0
-        for i, token in enumerate(tokens):
-            cached = self.cache.get(self.keys.cache_message(app, token)) if self.cache else None
-            if cached is not None:
-                results[i] = cached
-            else:
-                missing.append(i)
+        read_at = 0
+        if self.cache is None:
+            missing = list(range(len(tokens)))
+        else:
+            read_at = self.cache.tick()
+            for i, token in enumerate(tokens):
+                cached = self.cache.get(self.keys.cache_message(app, token))
+                if cached is not None:
+                    results[i] = cached
+                else:
+                    missing.append(i)
 
-        calls = [(self._touch_keys(app, tokens[i]), (tokens[i], app, "r", "")) for i in missing]
+        # The keys every call shares, built once per batch rather than once per token.
+        k = self.keys
+        shared = (k.app_sessions(app), k.app_users(app), k.all_sessions)
+        prefix = k.app_prefix(app)
+        calls = [((prefix + tokens[i], *shared), (tokens[i], app, "r", "")) for i in missing]
         replies = self._read(lambda: self._eval_many(self._touch, calls)) if missing else []
         for i, reply in zip(missing, replies, strict=True):
             session = self._touch_reply(reply)
