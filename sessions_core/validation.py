@@ -99,9 +99,16 @@ def no_resave(value: object) -> bool:
     return value
 
 
+# Python will not write an int of more than 4300 digits as text (sys.int_info), so larger
+# ints could never be stored; 14000 bits is about 4214 digits.
+MAX_INT_BITS = 14_000
+
+
 def _allowed(value: object) -> bool:
-    if value is None or isinstance(value, bool | int):
+    if value is None or isinstance(value, bool):
         return True
+    if isinstance(value, int):
+        return value.bit_length() <= MAX_INT_BITS
     if isinstance(value, float):
         return math.isfinite(value)
     return isinstance(value, str) and _encodable(value)
