@@ -84,7 +84,7 @@ if ARGV[3] == 'w' then
     table.insert(order, ARGV[i])
   end
   local parts = {}
-  if s[5] then
+  if s[5] and s[5] ~= '' then  -- like the original's `if (resp.d)`: '' holds no keys
     local ok, entries = pcall(parse_flat, s[5])
     if not ok then
       return redis.error_reply('session d is not a flat JSON object')

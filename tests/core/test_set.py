@@ -231,6 +231,20 @@ def test_set_tolerates_whitespace_in_stored_json(
     assert session["d"] == {"a": 1, "b": "y", "c": None}
 
 
+def test_set_treats_an_empty_stored_d_as_no_data(
+    rs: RedisSessions, r: redis.Redis, token: str
+) -> None:
+    r.hset(f"rs:myapp:{token}", "d", "")
+    session = rs.set(app=APP, token=token, d={"x": 1})
+    assert session is not None and session["d"] == {"x": 1}
+
+
+def test_ints_of_thousands_of_digits_round_trip(rs: RedisSessions, r: redis.Redis) -> None:
+    token = rs.create(app=APP, id="u1", ip="10.0.0.1", d={"a": -(10**4000) - 7})["token"]
+    rs.set(app=APP, token=token, d={"b": 10**4000 + 1})
+    assert _d(rs, token) == {"a": -(10**4000) - 7, "b": 10**4000 + 1}
+
+
 def test_set_on_a_session_whose_d_is_not_a_flat_object_raises_corrupt_session(
     rs: RedisSessions, r: redis.Redis, token: str
 ) -> None:
