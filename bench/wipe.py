@@ -228,7 +228,7 @@ def table(runs: list[Run]) -> str:
 def build(server: RedisServer, sessions: int) -> None:
     started = time.perf_counter()
     write_backlog(server.port, sessions)
-    client = redis.Redis.from_url(server.url)
+    client = redis.Redis.from_url(server.url, socket_timeout=600)
     client.save()
     client.close()
     print(f"built {sessions:,} timed-out sessions in {time.perf_counter() - started:.1f} s")
