@@ -87,7 +87,10 @@ def _session(fields: Sequence[Any], now: int) -> Session | None:
         session["no_resave"] = True
         session["ttl"] -= idle
     if d:
-        session["d"] = json.loads(d)
+        try:
+            session["d"] = json.loads(d)
+        except ValueError:  # not a ValueError to callers: that would pass for bad input
+            raise CorruptSession("a session's d is not valid JSON") from None
     return session
 
 

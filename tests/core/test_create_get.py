@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
 import redis
 
-from sessions_core import RedisSessions
+from sessions_core import CorruptSession, RedisSessions
 
 from .conftest import APP
 from .helpers import age_session, server_now, snapshot
@@ -194,3 +195,19 @@ def test_get_many_returns_sessions_in_input_order_with_none_for_unknown(
 
 def test_get_many_of_nothing_returns_an_empty_list(rs: RedisSessions) -> None:
     assert rs.get_many(app=APP, tokens=[]) == []
+
+
+@pytest.mark.parametrize("text", ["{not json", "[1,2", '{"a":' + "9" * 5000 + "}"])
+def test_reading_a_session_whose_d_is_not_json_raises_corrupt_session(
+    rs: RedisSessions, r: redis.Redis, token: str, text: str
+) -> None:
+    r.hset(f"rs:myapp:{token}", "d", text)
+    for read in (
+        lambda: rs.get(app=APP, token=token),
+        lambda: rs.soapp(app=APP, delta_time=600),
+        lambda: rs.soid(app=APP, id="user1001"),
+    ):
+        with pytest.raises(CorruptSession) as caught:
+            read()
+        assert not isinstance(caught.value, ValueError)
+        assert token not in str(caught.value)
