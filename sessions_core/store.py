@@ -672,7 +672,8 @@ class RedisSessions:
             raise ValidationError("invalidValue", "offset must be an integer >= 0")
         if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 1000:
             raise ValidationError("invalidValue", "limit must be an integer from 1 to 1000")
-        total, now, members = self._window_members(app, delta, offset, limit)
+        # Redis refuses offsets beyond a 64-bit integer; any offset past 2**53 is past the end.
+        total, now, members = self._window_members(app, delta, min(offset, 2**53), limit)
         tokens = [Keys.split_token_member(m)[0] for m in members]
         rows = self._rows(app, tokens, now)
         return {"total": total, "offset": offset, "limit": limit, "rows": rows}

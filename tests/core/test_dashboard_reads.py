@@ -159,6 +159,12 @@ def test_soapp_page_past_the_end_is_empty_but_keeps_the_total(
     assert (page["total"], page["rows"]) == (1, [])
 
 
+def test_soapp_page_far_past_the_end_is_empty(rs: RedisSessions) -> None:
+    _create(rs, "u1")
+    page = rs.soapp_page(app=APP, delta_time=600, offset=10**20)
+    assert (page["total"], page["offset"], page["rows"]) == (1, 10**20, [])
+
+
 def test_soapp_page_does_not_count_reads(rs: RedisSessions, r: redis.Redis) -> None:
     _create(rs, "u1")
     before = snapshot(r)
