@@ -125,6 +125,8 @@ class RedisSessions:
         self.keys = Keys(namespace)
         self._url = url
         self._socket_timeout = socket_timeout
+        if client is not None and not client.get_encoder().decode_responses:
+            raise ValueError("client must be created with decode_responses=True")
         # Writes are not retried by the client (a lost reply must not apply a write twice);
         # reads retry briefly through redis-py's own Retry.
         self.redis = client or self._new_client()
@@ -148,7 +150,7 @@ class RedisSessions:
         self.cache: SessionCache | None = None
         if cachetime and cachetime > 0:
             self.cache = SessionCache(
-                self._new_client,
+                self._new_client if client is None else self._client_like_given,
                 self.keys.cache_channel,
                 ttl=cachetime,
                 maxsize=cachemax if cachemax and cachemax > 0 else 5000,
@@ -163,6 +165,11 @@ class RedisSessions:
             socket_connect_timeout=self._socket_timeout,
             retry=Retry(NoBackoff(), 0),
         )
+
+    def _client_like_given(self) -> redis.Redis:
+        """For the cache listener: a client on the caller's pool (so on the caller's server,
+        not on `url`); closing it leaves the caller's connections alone."""
+        return redis.Redis(connection_pool=self.redis.connection_pool)
 
     # -- plumbing ---------------------------------------------------------------------------
 

@@ -149,6 +149,31 @@ def test_cachemax_bounds_the_number_of_cached_sessions(redis_url: str, rs: Redis
         store.close()
 
 
+def test_a_store_on_a_given_client_listens_on_that_clients_server(
+    redis_url: str, r: redis.Redis, rs: RedisSessions, token: str
+) -> None:
+    client = redis.Redis.from_url(redis_url, decode_responses=True)
+    # `url` is left at its default: the listener must follow the client, not the url.
+    store = RedisSessions(client=client, cachetime=60)
+    try:
+        assert store.cache is not None and store.cache.subscribed.wait(5)
+        assert r.pubsub_numsub(CHANNEL) == [(CHANNEL, 1)]
+        assert _d_of(store, token) is None
+        rs.set(app=APP, token=token, d={"a": 1})
+        wait_for(lambda: _d_of(store, token) == {"a": 1}, what="the cache entry to drop")
+    finally:
+        store.close()
+    assert client.ping()  # closing the store's listener left the caller's client usable
+    client.close()
+
+
+def test_a_client_without_decode_responses_is_refused(redis_url: str) -> None:
+    client = redis.Redis.from_url(redis_url)
+    with pytest.raises(ValueError, match="decode_responses=True"):
+        RedisSessions(client=client)
+    client.close()
+
+
 def test_listener_resubscribes_after_a_redis_restart_and_never_serves_stale(
     tmp_path: Path,
 ) -> None:
