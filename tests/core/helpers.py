@@ -10,13 +10,14 @@ import threading
 import time
 from collections.abc import Callable
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 import redis
 
 NS = "rs"
 CHANNEL = f"{NS}:cache"
 SENTINEL = "--end-of-messages--"
+T = TypeVar("T")
 
 
 def server_now(r: redis.Redis) -> int:
@@ -52,6 +53,19 @@ def age_session(r: redis.Redis, app: str, token: str, seconds: int) -> None:
     pipe.zincrby(f"{NS}:{app}:_users", -seconds, id)
     pipe.zincrby(f"{NS}:SESSIONS", -seconds, f"{app}:{token}:{id}")
     pipe.execute()
+
+
+def idle_bounds(r: redis.Redis, app: str, token: str, call: Callable[[], T]) -> tuple[T, int, int]:
+    """Run `call` and return its result with the least and most idle time it may report.
+
+    Bounds come from Redis's clock around the call, so a slow machine widens them instead
+    of failing the test.
+    """
+    la = int(r.hget(f"{NS}:{app}:{token}", "la") or 0)
+    before = server_now(r)
+    result = call()
+    after = server_now(r)
+    return result, before - la, after - la
 
 
 def wait_for(condition: Callable[[], bool], timeout: float = 5.0, what: str = "condition") -> None:

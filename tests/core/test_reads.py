@@ -103,7 +103,8 @@ def test_close_releases_connections_and_stops_the_cache_listener(
     store = RedisSessions(url=redis_url, cachetime=60)
     assert store.cache is not None and store.cache.subscribed.wait(5)
     store.ping()
-    assert _clients(r) == 3  # us, the store's pool and its cache listener
+    # us, the store's pool and its cache listener
+    wait_for(lambda: _clients(r) == 3, what="exactly three clients")
     store.close()
     wait_for(lambda: _clients(r) == 1, what="the store's connections to close")
     assert not store.cache.subscribed.is_set()
@@ -112,7 +113,7 @@ def test_close_releases_connections_and_stops_the_cache_listener(
 def test_rs_as_a_context_manager_closes_on_exit(redis_url: str, r: redis.Redis) -> None:
     with RedisSessions(url=redis_url) as store:
         store.ping()
-        assert _clients(r) == 2
+        wait_for(lambda: _clients(r) == 2, what="exactly two clients")
     wait_for(lambda: _clients(r) == 1, what="the store's connection to close")
 
 
