@@ -1,13 +1,14 @@
 """Benchmark: server time of every dashboard page and fragment over a big session store.
 
     python -m bench.dashboard [--sessions 1000000] [--users 100000] [--apps 20]
-                              [--requests 50] [--profile PAGE]
+                              [--requests 50] [--profile PAGE] [--url redis://...]
 
 Starts a private Redis, seeds it (`bench.seed`: app sizes falling off like 1/k, so the
 biggest app holds ~28% of the sessions), points Django at it with a temporary SQLite
 database, logs a superuser in with the test `Client` and requests every page, fragment
 and kill `--requests` times, timing each `client.get/post` (server time, in process: no
-network, no browser). Kills run on throwaway users created beforehand.
+network, no browser) in wall time and in this thread's CPU time (which a busy machine
+inflates less). Kills run on throwaway users created beforehand.
 
 The goal is p95 < 50 ms per request at 1M sessions / 100k users / 20 apps, and no request
 doing work that grows with the number of sessions. The second is checked on Redis itself:
@@ -29,15 +30,19 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import redis
+from redis.commands.core import Script
 
 from bench.seed import SeedReport, seed
 from project.redis_server import RedisServer
 
+# SHA1 -> name of sessions_core's Lua scripts, to name them in the SLOWLOG column.
+SCRIPTS: dict[str, str] = {}
 GOAL_P95_MS = 50.0
 SLOW_US = 1000
 NAMESPACE = "rs"
@@ -61,13 +66,15 @@ class Request:
 class Result:
     name: str
     times_ms: list[float]
+    cpu_ms: list[float]
     calls: float
     scans: int
     slow: int
+    slowest: str
     whole_reads: list[str]
 
-    def pct(self, q: float) -> float:
-        ordered = sorted(self.times_ms)
+    def pct(self, q: float, cpu: bool = False) -> float:
+        ordered = sorted(self.cpu_ms if cpu else self.times_ms)
         return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
@@ -270,14 +277,23 @@ def measure(
     r.config_set("slowlog-log-slower-than", SLOW_US)
     r.slowlog_reset()
     before = commandstats(r)
-    times = []
+    times, cpu = [], []
     for i in range(requests):
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), time.thread_time()
         response = send(client, request, offset + 3 + i)
         times.append((time.perf_counter() - started) * 1000)
+        cpu.append((time.thread_time() - started_cpu) * 1000)
         assert response.status_code == request.status, (request.name, response.status_code)
     after = commandstats(r)
     slow = int(r.slowlog_len())
+    entries = sorted(r.slowlog_get(128), key=lambda e: -int(e["duration"]))
+    slowest = ""
+    if entries:
+        command = entries[0]["command"]
+        words = (command.decode() if isinstance(command, bytes) else str(command)).split()
+        if words[0].upper() == "EVALSHA" and len(words) > 1:
+            words = [f"script {SCRIPTS.get(words[1], words[1][:8])}"]
+        slowest = f"{' '.join(words[:2])[:40]}: {int(entries[0]['duration']) / 1000:.1f} ms"
     deltas = {name: after[name] - before.get(name, 0) for name in after}
     # Our own INFO/CONFIG/SLOWLOG calls are not the page's.
     for own in ("info", "config|set", "config", "slowlog|reset", "slowlog"):
@@ -285,7 +301,8 @@ def measure(
     scans = sum(n for name, n in deltas.items() if name in {"scan", "keys"})
     last = offset + 3 + requests
     whole = watch_one_request(url, lambda: send(client, request, last))
-    return Result(request.name, times, sum(deltas.values()) / requests, scans, slow, whole)
+    calls = sum(deltas.values()) / requests
+    return Result(request.name, times, cpu, calls, scans, slow, slowest, whole)
 
 
 def profile(client: Any, request: Request, requests: int, offset: int) -> None:
@@ -311,32 +328,42 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--requests", type=int, default=50, help="timed requests per page")
     parser.add_argument("--processes", type=int, default=2, help="seeding processes")
     parser.add_argument("--profile", metavar="PAGE", help="cProfile the pages whose name has this")
+    parser.add_argument(
+        "--url",
+        help="a private Redis to use instead of starting one; seeded when empty, else taken "
+        "as seeded earlier by this script with the same sizes (FLUSHALL it to start over)",
+    )
     args = parser.parse_args(argv)
 
-    with (
-        tempfile.TemporaryDirectory(prefix="bench-dashboard-") as tmp,
-        RedisServer(Path(tmp) / "redis") as server,
-    ):
-        print(f"seeding {args.sessions:,} sessions / {args.users:,} users / {args.apps} apps ...")
+    with tempfile.TemporaryDirectory(prefix="bench-dashboard-") as tmp, ExitStack() as stack:
+        url = args.url or stack.enter_context(RedisServer(Path(tmp) / "redis")).url
+        r = redis.Redis.from_url(url, decode_responses=True)
+        fresh = r.dbsize() == 0
+        if fresh:
+            print(f"seeding {args.sessions:,} sessions / {args.users:,} users / {args.apps} apps")
         report = seed(
-            server.url,
+            url,
             sessions=args.sessions,
             users=args.users,
             apps=args.apps,
             namespace=NAMESPACE,
             processes=args.processes,
+            write=fresh,
         )
-        r = redis.Redis.from_url(server.url, decode_responses=True)
         big = report.apps[0]
         print(
-            f"seeded in {report.seconds:.1f} s; Redis holds {r.dbsize():,} keys, "
+            (f"seeded in {report.seconds:.1f} s; " if fresh else "reused a seeded Redis; ")
+            + f"Redis holds {r.dbsize():,} keys, "
             f"{r.info('memory')['used_memory_human']}; biggest app {big}: "
             f"{report.per_app[big][0]:,} sessions of {report.per_app[big][1]:,} users"
         )
-        configure_django(server.url, Path(tmp) / "db.sqlite3")
+        configure_django(url, Path(tmp) / "db.sqlite3")
         from dashboard.store import sessions
 
         client = logged_in_client()
+        SCRIPTS.update(
+            {v.sha: k.lstrip("_") for k, v in vars(sessions()).items() if isinstance(v, Script)}
+        )
         pages = build_requests(report, sessions(), args.requests)
         if args.profile:
             for request in pages:
@@ -346,19 +373,21 @@ def main(argv: list[str] | None = None) -> None:
             return
         print(f"\n{args.requests} timed requests per row after 3 warm-up requests; {load()}\n")
         print(
-            "| page | p50 ms | p95 ms | max ms | Redis cmds/req | SCAN+KEYS | >1 ms cmds "
-            "| whole-range reads |"
+            "| page | p50 ms | p95 ms | max ms | Django CPU p50 ms | Redis cmds/req | SCAN+KEYS "
+            "| >1 ms cmds | slowest Redis cmd | whole-range reads |"
         )
-        print("|---|---:|---:|---:|---:|---:|---:|---|")
+        print("|---|---:|---:|---:|---:|---:|---:|---:|---|---|")
         results = []
         for request in pages:
-            result = measure(client, r, server.url, request, args.requests, offset=0)
+            result = measure(client, r, url, request, args.requests, offset=0)
             results.append(result)
             verdict = "" if result.pct(0.95) < GOAL_P95_MS else " **(over goal)**"
             print(
                 f"| {result.name} | {result.pct(0.5):.1f} | {result.pct(0.95):.1f}{verdict} "
-                f"| {max(result.times_ms):.1f} | {result.calls:.0f} | {result.scans} "
-                f"| {result.slow} | {'; '.join(result.whole_reads) or 'none'} |"
+                f"| {max(result.times_ms):.1f} | {result.pct(0.5, cpu=True):.1f} "
+                f"| {result.calls:.0f} | {result.scans} "
+                f"| {result.slow} | {result.slowest or '-'} "
+                f"| {'; '.join(result.whole_reads) or 'none'} |"
             )
         missed = [res.name for res in results if res.pct(0.95) >= GOAL_P95_MS]
         scans = sum(res.scans for res in results)

@@ -149,13 +149,6 @@ class _Plan:
     random_seed: int
 
 
-@dataclass
-class _Written:
-    per_app_sessions: list[int]
-    per_app_users: list[int]
-    busiest: tuple[str, str, int]
-
-
 def seed(
     url: str,
     *,
@@ -169,11 +162,13 @@ def seed(
     random_seed: int = 0,
     ids: Sequence[str] | None = None,
     processes: int = 1,
+    write: bool = True,
 ) -> SeedReport:
     """Write `sessions` sessions of `users` users over the apps; returns what was written.
 
     `ids`, when given, names the users (len(ids) >= users) instead of `user0000001` ...
-    `processes` > 1 splits the users over that many worker processes.
+    `processes` > 1 splits the users over that many worker processes. `write=False` only
+    describes what the same arguments write (to reuse a Redis seeded earlier).
     """
     started = time.perf_counter()
     names = list(app_names) if app_names else default_app_names(apps)
@@ -200,18 +195,25 @@ def seed(
         spread=spread,
         random_seed=random_seed,
     )
-    jobs = [(plan, worker, processes) for worker in range(processes)]
-    if processes > 1:
-        with multiprocessing.get_context("fork").Pool(processes) as pool:
-            parts = pool.starmap(_write_users, jobs)
-    else:
-        parts = [_write_users(*jobs[0])]
-    if names:
-        client = redis.Redis.from_url(url)
-        client.sadd(keys.apps_registry, *names)
-        client.close()
-    per_app_sessions = [sum(part.per_app_sessions[k] for part in parts) for k in range(len(names))]
-    per_app_users = [sum(part.per_app_users[k] for part in parts) for k in range(len(names))]
+    if write:
+        jobs = [(plan, worker, processes) for worker in range(processes)]
+        if processes > 1:
+            with multiprocessing.get_context("fork").Pool(processes) as pool:
+                pool.starmap(_write_users, jobs)
+        else:
+            _write_users(*jobs[0])
+        if names:
+            client = redis.Redis.from_url(url)
+            client.sadd(keys.apps_registry, *names)
+            client.close()
+    per_app_sessions = [0] * len(names)
+    per_app_users = [0] * len(names)
+    for k, count in zip(plan.home, plan.devices, strict=True):
+        per_app_sessions[k] += count
+        per_app_users[k] += 1
+    busiest = max(
+        (i for i, k in enumerate(plan.home) if k == 0), key=plan.devices.__getitem__, default=None
+    )
     return SeedReport(
         sessions=sessions,
         users=users,
@@ -223,17 +225,20 @@ def seed(
             for k, name in enumerate(names)
             if per_app_sessions[k]
         },
-        busiest_user=max((part.busiest for part in parts), key=lambda b: b[2]),
+        busiest_user=("", "", 0)
+        if busiest is None
+        else (names[0], _name(plan, busiest), plan.devices[busiest]),
     )
 
 
-def _write_users(plan: _Plan, worker: int, workers: int) -> _Written:
+def _name(plan: _Plan, index: int) -> str:
+    return plan.ids[index] if plan.ids is not None else user_id(index)
+
+
+def _write_users(plan: _Plan, worker: int, workers: int) -> None:
     """Write the sessions of users worker, worker + workers, ... of the plan."""
     names, keys, now, spread = plan.names, Keys(plan.namespace), plan.now, plan.spread
     rng = random.Random(plan.random_seed * 1000 + worker + 1)
-    per_app_sessions = [0] * len(names)
-    per_app_users = [0] * len(names)
-    busiest = ("", "", 0)
     pipe = RawPipeline(plan.url)
     buffered = 0
     app_sessions: dict[int, list[tuple[int, str]]] = {}
@@ -259,15 +264,11 @@ def _write_users(plan: _Plan, worker: int, workers: int) -> _Written:
     for index in range(worker, len(plan.devices), workers):
         k = plan.home[index]
         app = names[k]
-        id = plan.ids[index] if plan.ids is not None else user_id(index)
+        id = _name(plan, index)
         id_bulk = _bulk(id)
         prefix = keys.app_prefix(app)  # a session key is this prefix + token
         prefix_len = len(prefix.encode())
         count = plan.devices[index]
-        per_app_sessions[k] += count
-        per_app_users[k] += 1
-        if k == 0 and count > busiest[2]:
-            busiest = (app, id, count)
         tokens = []
         newest = 0
         text = []
@@ -306,7 +307,6 @@ def _write_users(plan: _Plan, worker: int, workers: int) -> _Written:
             flush()
     flush()
     pipe.close()
-    return _Written(per_app_sessions, per_app_users, busiest)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
