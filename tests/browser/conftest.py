@@ -40,6 +40,10 @@ TIMEOUT_MS = 10_000
 
 
 def find_chromium() -> str | None:
+    """$CHROMIUM when set, else Debian's /usr/bin/chromium, else `chromium` on PATH."""
+    if "CHROMIUM" in os.environ:
+        path = os.environ["CHROMIUM"]
+        return path if os.access(path, os.X_OK) else None
     if os.access("/usr/bin/chromium", os.X_OK):
         return "/usr/bin/chromium"
     return shutil.which("chromium") or shutil.which("chromium-browser")
@@ -49,7 +53,11 @@ CHROMIUM = find_chromium()
 if sync_playwright is None:
     SKIP_REASON: str | None = "the playwright package is not installed"
 elif CHROMIUM is None:
-    SKIP_REASON = "Chromium not found (/usr/bin/chromium or `chromium` on PATH)"
+    SKIP_REASON = (
+        f"Chromium not found at $CHROMIUM ({os.environ['CHROMIUM']})"
+        if "CHROMIUM" in os.environ
+        else "Chromium not found (/usr/bin/chromium or `chromium` on PATH)"
+    )
 else:
     SKIP_REASON = None
 
