@@ -34,6 +34,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from types import FrameType
 
+import redis
+
 from project.redis_server import RedisServer, free_port
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -75,6 +77,18 @@ def without_password(url: str) -> str:
     if parts.port:
         netloc += f":{parts.port}"
     return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
+def redis_dir(port: int) -> Path | None:
+    """The data folder of a Redis on 127.0.0.1:port, or None when none answers there."""
+    client = redis.Redis(port=port, socket_timeout=1, decode_responses=True)
+    try:
+        found = client.config_get("dir").get("dir")
+        return Path(found).resolve() if found else None
+    except redis.RedisError:
+        return None
+    finally:
+        client.close()
 
 
 def port_is_free(port: int) -> bool:
@@ -150,8 +164,16 @@ class DevRunner:
         self.banner()
 
     def start_redis(self) -> None:
-        port = self.redis_port if port_is_free(self.redis_port) else free_port()
-        self.redis = RedisServer(self.data_dir / "redis", port=port, persistent=True)
+        data_dir = self.data_dir / "redis"
+        port = self.redis_port
+        if not port_is_free(port):
+            if redis_dir(port) == data_dir:
+                raise StepFailed(
+                    f"a Redis left over from an earlier run still uses {data_dir} on port "
+                    f"{port}; stop it first: redis-cli -p {port} shutdown"
+                )
+            port = free_port()
+        self.redis = RedisServer(data_dir, port=port, persistent=True)
         say(f"starting the embedded Redis on 127.0.0.1:{port}")
         with sigint_blocked():
             self.redis.start()

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from project.dev import DevRunner, without_password
-from project.redis_server import free_port
+from project.redis_server import RedisServer, free_port
 from sessions_core import RedisSessions, Session
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -261,3 +261,28 @@ def test_banner_shows_an_explicit_redis_url_without_its_password() -> None:
         "rediss://redis.example.com:6380/2"
     )
     assert without_password("redis://:pw@[::1]:6379/0") == "redis://[::1]:6379/0"
+
+
+def test_redis_left_over_on_the_same_data_folder_is_reported_not_doubled(tmp_path: Path) -> None:
+    with RedisServer(tmp_path / "redis") as leftover:  # as after a `kill -9` of the runner
+        env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
+        env |= {
+            "PORT": str(free_port()),
+            "RS_DATA_DIR": str(tmp_path),
+            "RS_EMBEDDED_REDIS_PORT": str(leftover.port),
+        }
+        result = subprocess.run(
+            [sys.executable, "-m", "project.dev"],
+            cwd=BASE_DIR,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+        assert leftover.process is not None and leftover.process.poll() is None
+    assert result.returncode == 1
+    assert result.stdout == (
+        f"[dev] error: a Redis left over from an earlier run still uses {tmp_path / 'redis'} "
+        f"on port {leftover.port}; stop it first: redis-cli -p {leftover.port} shutdown\n"
+    )
