@@ -138,6 +138,28 @@ def test_kill_on_the_caching_instance_is_seen_at_once(cached: RedisSessions, tok
     assert cached.get(app=APP, token=token) is None
 
 
+def test_get_many_serves_cached_sessions_and_caches_the_rest(
+    cached: RedisSessions, rs: RedisSessions, r: redis.Redis, token: str
+) -> None:
+    other = rs.create(app=APP, id="u2", ip="10.0.0.1")["token"]
+    first = cached.get(app=APP, token=token)
+    assert [s["id"] if s else None for s in cached.get_many(app=APP, tokens=[token, other])] == [
+        "user1001",
+        "u2",
+    ]
+    before = snapshot(r)
+    again = cached.get_many(app=APP, tokens=[other, token])
+    assert snapshot(r) == before
+    assert again[1] == first
+    rs.set(app=APP, token=other, d={"a": 1})
+
+    def d_of_other() -> object:
+        [session] = cached.get_many(app=APP, tokens=[other])
+        return None if session is None else session.get("d")
+
+    wait_for(lambda: d_of_other() == {"a": 1}, what="the cache entry to drop")
+
+
 def test_cachemax_bounds_the_number_of_cached_sessions(redis_url: str, rs: RedisSessions) -> None:
     store = _cached_store(redis_url, cachemax=2)
     try:

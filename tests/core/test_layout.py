@@ -139,3 +139,17 @@ def _now_ms() -> int:
 
 def _many(n: int) -> list[NewSession]:
     return [{"id": f"u{i}", "ip": "10.0.0.1"} for i in range(n)]
+
+
+def test_namespace_names_the_cache_channel(redis_url: str) -> None:
+    listener = redis.Redis.from_url(redis_url, decode_responses=True)
+    pubsub = listener.pubsub()  # type: ignore[no-untyped-call]
+    pubsub.subscribe("other:cache")
+    assert pubsub.get_message(timeout=5)["type"] == "subscribe"
+    with RedisSessions(url=redis_url, namespace="other") as store:
+        token = store.create(app=APP, id="u1", ip="10.0.0.1")["token"]
+        store.kill(app=APP, token=token)
+    message = pubsub.get_message(timeout=5)
+    assert message is not None and message["data"] == f"{APP}:{token}"
+    pubsub.close()
+    listener.close()
