@@ -103,7 +103,9 @@ class SessionCache:
                 self.clear()
                 failures += 1
                 log.warning("session cache listener lost Redis (%s); reconnecting", error)
-                self._stopping.wait(backoff.compute(failures))
+                # compute() takes 2**failures as a float: past ~1024 failures (an hour and a
+                # half of outage) it raises OverflowError and would end the listener for good.
+                self._stopping.wait(backoff.compute(min(failures, 16)))
             finally:
                 self.subscribed.clear()
                 pubsub.close()
