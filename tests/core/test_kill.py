@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import redis
 
 from sessions_core import RedisSessions
@@ -174,3 +176,36 @@ def test_killall_counts_index_entries_whose_session_hash_is_already_gone(
     r.delete(f"rs:myapp:{token}")
     assert rs.killall(app=APP) == {"kill": 1}
     assert _app_keys(r) == set()
+
+
+def test_gets_and_sets_racing_a_kill_never_leave_index_entries_behind(
+    rs: RedisSessions, r: redis.Redis, redis_url: str
+) -> None:
+    tokens = [_create(rs, "u1") for _ in range(20)]
+    stop = threading.Event()
+    errors: list[BaseException] = []
+
+    def touch_all() -> None:
+        with RedisSessions(url=redis_url) as store:
+            try:
+                while not stop.is_set():
+                    for token in tokens:
+                        store.set(app=APP, token=token, d={"k": 1})
+                        store.get(app=APP, token=token)
+            except BaseException as error:  # reported by the main thread
+                errors.append(error)
+
+    workers = [threading.Thread(target=touch_all) for _ in range(3)]
+    for worker in workers:
+        worker.start()
+    try:
+        for token in tokens:
+            assert rs.kill(app=APP, token=token) == {"kill": 1}
+    finally:
+        stop.set()
+        for worker in workers:
+            worker.join()
+    assert errors == []
+    # A set or get that lost the race found no session and wrote nothing back.
+    assert _app_keys(r) == set()
+    assert r.zcard("rs:SESSIONS") == 0
