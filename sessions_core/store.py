@@ -628,16 +628,20 @@ class RedisSessions:
         )
         return sorted(found)
 
-    def discover_apps(self, *, count: int = 1000) -> list[str]:
+    def discover_apps(
+        self, *, count: int = 1000, should_stop: Callable[[], bool] | None = None
+    ) -> list[str]:
         """Walk the keyspace once (SCAN, in steps) to register every app; O(keys).
 
         For a background job such as the wipe loop, never for a request. Apps without
-        sessions left are dropped from the registry.
+        sessions left are dropped from the registry. When `should_stop()` turns true the
+        walk ends after the current step: the apps found so far are registered, none dropped.
         """
         k = self.keys
         pattern = k.app_sessions_pattern()
         found: set[str] = set()
         cursor = 0
+        complete = True
         while True:
             cursor, names = self._read(
                 lambda c=cursor: self.redis.scan(c, match=pattern, count=count, _type="zset")  # type: ignore[misc]
@@ -648,7 +652,10 @@ class RedisSessions:
                     found.add(app)
             if cursor == 0:
                 break
-        registered = set(self._members(k.apps_registry))
+            if should_stop is not None and should_stop():
+                complete = False
+                break
+        registered = set(self._members(k.apps_registry)) if complete else found
 
         def update() -> None:
             pipe = self.redis.pipeline(transaction=False)

@@ -115,6 +115,28 @@ def test_no_discover_skips_the_app_registry(r: redis.Redis) -> None:
     assert r.smembers(KEYS.apps_registry) == set()
 
 
+def test_discovery_cut_short_registers_what_it_found_and_drops_nothing(
+    rs: RedisSessions, r: redis.Redis
+) -> None:
+    for i in range(30):
+        write_node_session(r, f"nodeapp{i}", "u1", timed_out=False)
+    r.sadd(KEYS.apps_registry, "gone_app")
+
+    found = rs.discover_apps(count=1, should_stop=lambda: True)
+
+    assert len(found) < 30
+    assert r.smembers(KEYS.apps_registry) == {*found, "gone_app"}
+    assert len(rs.discover_apps()) == 30
+    assert "gone_app" not in r.smembers(KEYS.apps_registry)
+
+
+def test_an_interval_below_one_second_is_refused(settings: object) -> None:
+    settings.RS_WIPE_INTERVAL = 0  # type: ignore[attr-defined]
+
+    with pytest.raises(CommandError, match="RS_WIPE_INTERVAL must be at least 1"):
+        call_command("wipe_sessions")
+
+
 def test_a_large_backlog_logs_progress_lines_when_not_on_a_terminal(
     r: redis.Redis, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -147,6 +147,8 @@ class Command(BaseCommand):
         store = sessions()
         stop = threading.Event()
         interval = options["interval"] or settings.RS_WIPE_INTERVAL
+        if interval < 1:
+            raise CommandError(f"RS_WIPE_INTERVAL must be at least 1 (seconds), not {interval}.")
         with stop_on_signals(stop) as seen:
             if options["once"]:
                 try:
@@ -203,7 +205,7 @@ class Command(BaseCommand):
         self, store: RedisSessions, stop: threading.Event, options: dict[str, Any]
     ) -> None:
         """Register apps that only a Node app wrote to, so the dashboard lists them: O(keys),
-        in SCAN steps; skipped with --no-discover."""
+        in SCAN steps that a stop signal cuts short; skipped with --no-discover."""
         if not options["no_discover"] and not stop.is_set():
-            apps = store.discover_apps()
+            apps = store.discover_apps(should_stop=stop.is_set)
             logger.debug("Apps in the namespace: %s", ", ".join(apps))
