@@ -10,7 +10,9 @@ from io import StringIO
 import pytest
 import redis
 from django.core.management import CommandError, call_command
+from redis.backoff import EqualJitterBackoff
 
+from dashboard.management.commands.wipe_sessions import retry_delay
 from project.redis_server import free_port
 from sessions_core import RedisSessions
 
@@ -202,3 +204,11 @@ def test_wipe_pass_refuses_a_batch_lua_could_not_unpack(rs: RedisSessions, batch
 def test_the_command_refuses_a_batch_over_the_maximum() -> None:
     with pytest.raises(CommandError, match=r"--batch: invalid int value: '5001'"):
         call_command("wipe_sessions", "--once", "--batch", "5001")
+
+
+def test_retry_delays_grow_to_the_cap_and_stay_there_through_a_day_long_outage() -> None:
+    backoff = EqualJitterBackoff(cap=60, base=0.5)
+
+    assert 0.5 <= retry_delay(backoff, 1) <= 1
+    assert 30 <= retry_delay(backoff, 10) <= 60
+    assert 30 <= retry_delay(backoff, 2000) <= 60  # 2000 failures: a day and a half

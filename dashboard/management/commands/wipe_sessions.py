@@ -44,6 +44,12 @@ def _positive(kind: type[int] | type[float], most: float = float("inf")) -> Any:
     return parse
 
 
+def retry_delay(backoff: EqualJitterBackoff, failures: int) -> float:
+    """Seconds to wait after `failures` failed passes in a row, up to the backoff's cap."""
+    # 2**failures inside compute() stops fitting a float past ~1024 failures: 17 h at 60 s.
+    return backoff.compute(min(failures, 64))
+
+
 def summary(report: WipeReport) -> str:
     """One line: what a pass removed, per app, how long it took and what is left."""
     apps = sorted(report["per_app"].items(), key=lambda item: (-item[1], item[0]))
@@ -180,7 +186,7 @@ class Command(BaseCommand):
                 self.discover(store, stop, options)
             except StoreUnavailable as error:
                 failures += 1
-                delay = backoff.compute(failures)
+                delay = retry_delay(backoff, failures)
                 logger.warning("%s; retrying in %.1f s.", error, delay)
                 stop.wait(delay)
                 continue
