@@ -19,7 +19,7 @@ logger = logging.getLogger(__name__)
 
 
 class StoreErrorsMiddleware:
-    """`StoreUnavailable` -> 503 with a banner; bad input -> 400 naming the problem.
+    """`StoreUnavailable` -> 503 with a banner; bad input -> 400 (422 for htmx) naming it.
 
     Nothing is cached between requests, so pages recover by themselves once Redis is back.
     """
@@ -58,8 +58,10 @@ def store_unavailable(request: HtmxHttpRequest) -> HttpResponse:
 
 def bad_request(request: HtmxHttpRequest, detail: str) -> HttpResponse:
     if request.htmx:
+        # 422, not 400: in DEBUG, django-htmx's script replaces the whole page with any 400
+        # answer to show Django's error page; a form error belongs in the messages area.
         messages.error(request, detail)
-        response = render(request, "base.html#messages", status=400)
+        response = render(request, "base.html#messages", status=422)
         return reswap(retarget(response, "#messages"), "outerHTML")
     return render(
         request, "dashboard/problem.html", {"title": "Bad request", "detail": detail}, status=400

@@ -8,6 +8,7 @@ from django.core.exceptions import BadRequest
 from django.http import HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+from django_htmx.http import push_url
 
 from sessions_core import StoreUnavailable
 
@@ -40,6 +41,10 @@ def app(request: HtmxHttpRequest, app: str) -> HttpResponse:
         context |= pages.app_live(app)
     if target != "live":
         context |= pages.app_table(app, **query.state())
+    if target == "sessions":
+        # The address bar follows the table (window, page, search) in its canonical form.
+        response = fragment(request, "dashboard/app.html#sessions", context)
+        return push_url(response, str(context["table_url"]))
     if target:
         return fragment(request, f"dashboard/app.html#{target}", context)
     return page(request, "dashboard/app.html", context)

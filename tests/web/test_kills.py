@@ -124,7 +124,7 @@ def test_log_out_everywhere_needs_the_confirmation(
     killer: Client, store: RedisSessions, tokens: list[str]
 ) -> None:
     response = killer.post("/apps/shop/kill/user/", {"id": "u1"}, headers=htmx("user-sessions"))
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert response["HX-Retarget"] == "#messages"
     assert "Tick the box to confirm." in response.content.decode()
     assert alive(store, "shop", "u1") == 2
