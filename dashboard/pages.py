@@ -15,6 +15,7 @@ from .charts import activity_bars
 from .forms import DEFAULT_WINDOW, WINDOW_NAMES, WINDOWS
 from .models import KillAudit
 from .store import sessions
+from .templatetags.dashboard import data_items, data_keys
 
 PAGE_SIZE = 50
 AUDIT_PAGE_SIZE = 50
@@ -77,7 +78,8 @@ def app_table(app: str, *, window: int, page: int, q: str) -> dict[str, Any]:
         rows = result["rows"]
     state: dict[str, Any] = {"window": window, "page": page, "q": q}
     return {
-        "rows": rows,
+        **_row_links(app),
+        "rows": _shown(rows),
         "total": total,
         "state": state,
         "window_name": WINDOW_NAMES[window],
@@ -91,7 +93,32 @@ def app_table(app: str, *, window: int, page: int, q: str) -> dict[str, Any]:
 
 
 def user_table(app: str, id: str) -> dict[str, Any]:
-    return {"id": id, "rows": sessions().user_sessions(app=app, id=id)}
+    rows = sessions().user_sessions(app=app, id=id)
+    return {**_row_links(app), "id": id, "rows": _shown(rows), "state": None}
+
+
+def _shown(rows: list[SessionRow]) -> list[dict[str, Any]]:
+    """Rows plus what the templates show, computed once.
+
+    Optional session fields get explicit values: a failed template lookup is slow.
+    """
+    return [
+        {
+            **row,
+            "no_resave": bool(row["session"].get("no_resave")),
+            "data": data_items(row["session"].get("d")),
+            "data_keys": data_keys(row["session"].get("d")),
+        }
+        for row in rows
+    ]
+
+
+def _row_links(app: str) -> dict[str, str]:
+    """URLs every row of a table needs, reversed once per table rather than once per row."""
+    return {
+        "kill_session_url": reverse("dashboard:kill_session", args=[app]),
+        "user_base_url": reverse("dashboard:user", args=[app]),
+    }
 
 
 def audit_page(number: int | str) -> Page[KillAudit]:

@@ -67,7 +67,13 @@ def duration(seconds: float) -> SafeString:
 @register.simple_tag
 def user_url(app: str, id: str) -> str:
     """The user page of an id; the id travels in the query string, percent-encoded."""
-    return f"{reverse('dashboard:user', args=[app])}?{urlencode({'id': id})}"
+    return f"{reverse('dashboard:user', args=[app])}?{id_query(id)}"
+
+
+@register.filter
+def id_query(id: str) -> str:
+    """`id=<id>` percent-encoded, to follow a user page URL reversed once per table."""
+    return urlencode({"id": id})
 
 
 @register.filter
