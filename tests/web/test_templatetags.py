@@ -15,6 +15,7 @@ from dashboard.templatetags.dashboard import (
     data_items,
     data_keys,
     human_duration,
+    id_query,
     readable,
     relative,
     user_url,
@@ -78,6 +79,10 @@ def test_user_url_carries_any_id_in_the_query_string(id: str) -> None:
     assert parts.path == "/apps/shop/user/"
     assert not parts.fragment
     assert parse_qs(parts.query, keep_blank_values=True) == {"id": [id]}
+
+
+def test_id_query_percent_encodes_everything_that_means_something_in_a_url() -> None:
+    assert id_query("a/b?c#d%e&f=g h") == "id=a%2Fb%3Fc%23d%25e%26f%3Dg+h"
 
 
 def test_data_items_are_sorted_and_immune_to_keys_named_like_dict_methods() -> None:
