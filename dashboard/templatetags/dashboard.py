@@ -71,6 +71,12 @@ def user_url(app: str, id: str) -> str:
 
 
 @register.filter
+def count(n: int) -> str:
+    """A count with thousands separators, '1,234,567': readable at a glance."""
+    return f"{int(n):,}"
+
+
+@register.filter
 def id_query(id: str) -> str:
     """`id=<id>` percent-encoded, to follow a user page URL reversed once per table."""
     return urlencode({"id": id})

@@ -12,6 +12,7 @@ from django.template import Context, Template
 from dashboard.charts import HEIGHT, WIDTH, activity_bars
 from dashboard.templatetags.dashboard import (
     at,
+    count,
     data_items,
     data_keys,
     human_duration,
@@ -79,6 +80,10 @@ def test_user_url_carries_any_id_in_the_query_string(id: str) -> None:
     assert parts.path == "/apps/shop/user/"
     assert not parts.fragment
     assert parse_qs(parts.query, keep_blank_values=True) == {"id": [id]}
+
+
+def test_count_groups_thousands() -> None:
+    assert [count(0), count(999), count(1234567)] == ["0", "999", "1,234,567"]
 
 
 def test_id_query_percent_encodes_everything_that_means_something_in_a_url() -> None:
