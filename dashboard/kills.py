@@ -10,14 +10,13 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import BadRequest
-from django.forms import Form
 from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 from django_htmx.http import trigger_client_event
 
 from . import pages
-from .forms import KillAppForm, KillSessionForm, KillUserForm, errors_text
+from .forms import KillAppForm, KillSessionForm, KillUserForm, TableQuery, errors_text
 from .http import HtmxHttpRequest
 from .models import KillAudit
 from .permissions import KILL, operator_required
@@ -96,7 +95,8 @@ def _record(
     messages.add_message(request, messages.SUCCESS if count else messages.WARNING, text)
 
 
-def _answer(request: HtmxHttpRequest, app: str, form: Form, *, back: str) -> HttpResponse:
+def _answer(request: HtmxHttpRequest, app: str, form: TableQuery, *, back: str) -> HttpResponse:
+    """The page the kill came from: its fragment for htmx, else a redirect to it."""
     data = form.cleaned_data
     if back == "user" and data.get("id"):
         if not request.htmx:
@@ -106,7 +106,7 @@ def _answer(request: HtmxHttpRequest, app: str, form: Form, *, back: str) -> Htt
             request, "dashboard/user.html#user-sessions", context, with_messages=True
         )
     else:
-        state = {"window": data["window"], "page": data["page"] or 1, "q": data["q"] or ""}
+        state = form.state()
         if not request.htmx:
             return redirect(pages.table_url(app, **state))
         context = {"app": app, **pages.app_table(app, **state)}
