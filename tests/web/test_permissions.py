@@ -177,3 +177,24 @@ def test_healthz_needs_no_login(
     response = client_for(role, make_user).get("/healthz")
     assert response.status_code == 200
     assert response.json()["status"] == "ok"
+
+
+@pytest.mark.parametrize(
+    ("group", "can_view", "can_kill"),
+    [("Session viewers", True, False), ("Session killers", True, True)],
+)
+def test_ready_made_groups_grant_each_permission_level(
+    group: str,
+    can_view: bool,
+    can_kill: bool,
+    make_user: Callable[..., User],
+    seeded: RedisSessions,
+) -> None:
+    user = make_user("member")
+    user.groups.add(Group.objects.get(name=group))
+    client = Client()
+    client.force_login(user)
+    assert client.get("/apps/shop/").status_code == (200 if can_view else 403)
+    response = client.post("/apps/shop/kill/user/", {"id": "u1", "confirm": "yes"})
+    assert response.status_code == (302 if can_kill else 403)
+    assert bool(seeded.soid(app="shop", id="u1")["sessions"]) is not can_kill
