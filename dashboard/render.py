@@ -8,7 +8,7 @@ from typing import Any
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
-from django.utils.cache import patch_vary_headers
+from django.utils.cache import patch_cache_control, patch_vary_headers
 
 from .http import HtmxHttpRequest
 
@@ -22,9 +22,7 @@ def fragment_target(request: HtmxHttpRequest, names: Collection[str]) -> str | N
 
 
 def page(request: HtmxHttpRequest, template: str, context: dict[str, Any]) -> HttpResponse:
-    response = render(request, template, context)
-    patch_vary_headers(response, ("HX-Request", "HX-Target"))
-    return response
+    return _private(render(request, template, context))
 
 
 def fragment(
@@ -36,6 +34,11 @@ def fragment(
     html += render_to_string("base.html#banner", {"oob": True}, request)
     if with_messages:
         html += render_to_string("base.html#messages", {"oob": True}, request)
-    response = HttpResponse(html)
+    return _private(HttpResponse(html))
+
+
+def _private(response: HttpResponse) -> HttpResponse:
+    """Session lists are personal data and go stale in seconds: no cache may keep them."""
     patch_vary_headers(response, ("HX-Request", "HX-Target"))
+    patch_cache_control(response, private=True, no_store=True)
     return response

@@ -79,6 +79,8 @@ def test_apps_table_fragment_is_only_the_table_and_clears_the_banner(
     assert 'id="unavailable"' in html and 'hx-swap-oob="true"' in html
     assert cell(html, "count-sessions", 'data-app="shop"') == "1"
     assert "HX-Request" in response["Vary"]
+    assert "no-store" in response["Cache-Control"]
+    assert "no-store" in viewer.get("/apps/shop/user/?id=u1")["Cache-Control"]
 
 
 def test_htmx_requests_for_other_targets_and_history_restores_get_the_full_page(
