@@ -302,7 +302,7 @@ def main() -> None:
     print(table(runs))
     if not args.skip_node:
         speedup = runs[0].rate / runs[-1].rate
-        print(f"\nspeedup of the wipe (sessions/s, ours / Node): {speedup:.0f}x")
+        print(f"\nspeedup of the wipe (sessions/s, ours / Node): {speedup:.1f}x")
 
 
 if __name__ == "__main__":
