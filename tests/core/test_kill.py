@@ -7,7 +7,7 @@ import threading
 import redis
 
 from sessions_core import RedisSessions
-from sessions_core.store import BATCH
+from sessions_core.store import KILLALL_BATCH
 
 from .conftest import APP
 from .helpers import CacheChannel, age_session, snapshot
@@ -160,7 +160,7 @@ def test_killall_of_an_empty_app_returns_0(rs: RedisSessions) -> None:
 def test_killall_works_through_more_than_one_batch(
     rs: RedisSessions, r: redis.Redis, cache_channel: CacheChannel
 ) -> None:
-    n = BATCH + 20
+    n = KILLALL_BATCH + 20
     rs.create_many(app=APP, sessions=[{"id": f"u{i % 50}", "ip": "10.0.0.1"} for i in range(n)])
     assert r.zcard("rs:myapp:_sessions") == n
     assert rs.killall(app=APP) == {"kill": n}
