@@ -13,7 +13,7 @@ from importlib import resources
 from typing import TypedDict
 
 from . import validation as check
-from .store import RedisSessions, _load_script
+from .store import RedisSessions, _load_script, _results
 
 
 class Backdate(TypedDict):
@@ -57,6 +57,6 @@ def backdate_many(rs: RedisSessions, *, app: str, sessions: Sequence[Backdate]) 
                 args=[token, id, app, idle, k.app_prefix(app)],
                 client=pipe,
             )
-        return sum(int(found) for found in pipe.execute())
+        return sum(int(found) for found in _results(pipe))
 
     return rs._write(run)

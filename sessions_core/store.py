@@ -9,8 +9,7 @@ import os
 import secrets
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from importlib import resources
 from typing import Any, TypeVar
 
@@ -58,6 +57,22 @@ def _load_script(client: redis.Redis, name: str, prelude: str) -> Script:
 
 def _ignore(_error: Exception) -> None:
     return None
+
+
+def _results(pipe: Any) -> list[Any]:
+    """`pipe.execute()`, raising the first error reply as the server worded it.
+
+    redis-py's own raise prefixes "Command # n (<command and arguments>)", which would put
+    session keys, so tokens, into exception messages and logs.
+    """
+    return _checked(pipe.execute(raise_on_error=False))
+
+
+def _checked(replies: list[Any]) -> list[Any]:
+    for reply in replies:
+        if isinstance(reply, Exception):
+            raise reply
+    return replies
 
 
 def _int(value: Any) -> int:
@@ -179,15 +194,6 @@ class RedisSessions:
 
     # -- plumbing ---------------------------------------------------------------------------
 
-    @contextmanager
-    def _faults(self) -> Iterator[None]:
-        try:
-            yield
-        except _CONNECTION_FAULTS as error:
-            raise StoreUnavailable(
-                f"Redis is unreachable ({type(error).__name__}): {self._where()}"
-            ) from None
-
     def _where(self) -> str:
         kwargs = self.redis.connection_pool.connection_kwargs
         if "path" in kwargs:
@@ -196,7 +202,6 @@ class RedisSessions:
 
     def _read(self, do: Callable[[], T]) -> T:
         """Run a read, retrying connection faults with backoff."""
-        # try/except rather than `with self._faults()`: this is on every call's path.
         try:
             return self._read_retry.call_with_retry(do, _ignore)
         except _CONNECTION_FAULTS as error:
@@ -285,10 +290,7 @@ class RedisSessions:
                 break
             script.sha = self.redis.script_load(script.script)
             pending = noscript
-        for reply in replies:
-            if isinstance(reply, Exception):
-                raise reply
-        return replies
+        return _checked(replies)
 
     def _channel(self) -> str:
         return self.keys.cache_channel
@@ -665,7 +667,7 @@ class RedisSessions:
             gone = [app for app in registered - found]
             for app in gone:
                 pipe.exists(k.app_sessions(app))
-            replies = pipe.execute()
+            replies = _results(pipe)
             dead = [
                 app
                 for app, exists in zip(gone, replies[1 if found else 0 :], strict=True)
@@ -690,7 +692,7 @@ class RedisSessions:
             for app in apps:
                 pipe.zcard(k.app_sessions(app))
                 self._count_since(keys=[k.app_users(app)], args=[*windows, 10**12], client=pipe)
-            return pipe.execute()
+            return _results(pipe)
 
         replies = self._read(run) if apps else []
         stats: list[AppStats] = []
@@ -777,7 +779,7 @@ class RedisSessions:
             pipe = self.redis.pipeline(transaction=False)
             pipe.smembers(self.keys.user_tokens(app, id))
             pipe.time()
-            return pipe.execute()
+            return _results(pipe)
 
         members, (seconds, _micro) = self._read(run)
         return sorted(members), int(seconds)
@@ -795,7 +797,7 @@ class RedisSessions:
                 pipe = self.redis.pipeline(transaction=False)
                 for token in chunk:
                     pipe.hmget(self.keys.session(app, token), FIELDS)
-                return pipe.execute()
+                return _results(pipe)
 
             out += [(t, _session(f, now)) for t, f in zip(chunk, self._read(run), strict=True)]
         return out

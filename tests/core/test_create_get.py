@@ -209,3 +209,24 @@ def test_reading_a_session_whose_d_is_not_json_raises_corrupt_session(
             read()
         assert not isinstance(caught.value, ValueError)
         assert token not in str(caught.value)
+
+
+def test_errors_from_a_session_key_of_the_wrong_type_never_name_the_token(
+    rs: RedisSessions, r: redis.Redis, token: str
+) -> None:
+    # Another program wrote a string where the session hash lives: reads fail with the
+    # server's own words, never with redis-py's "Command # 1 (HMGET <key> ...)" text.
+    r.delete(f"rs:myapp:{token}")
+    r.set(f"rs:myapp:{token}", "not a hash")
+    for read in (
+        lambda: rs.get(app=APP, token=token),
+        lambda: rs.get_many(app=APP, tokens=[token]),
+        lambda: rs.soapp(app=APP, delta_time=600),
+        lambda: rs.soid(app=APP, id="user1001"),
+        lambda: rs.soapp_page(app=APP, delta_time=600),
+        lambda: rs.user_sessions(app=APP, id="user1001"),
+    ):
+        with pytest.raises(redis.ResponseError) as caught:
+            read()
+        assert "WRONGTYPE" in str(caught.value)
+        assert token not in str(caught.value)
