@@ -75,6 +75,13 @@ def _checked(replies: list[Any]) -> list[Any]:
     return replies
 
 
+def _check_paging(offset: Any, limit: Any) -> None:
+    if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+        raise ValidationError("invalidValue", "offset must be an integer >= 0")
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 1000:
+        raise ValidationError("invalidValue", "limit must be an integer from 1 to 1000")
+
+
 def _int(value: Any) -> int:
     """A hash field as a number, as JavaScript's Number() would read it (missing -> 0)."""
     if value is None or value == "":
@@ -725,10 +732,7 @@ class RedisSessions:
         """One page of `soapp`, newest first, with handles instead of tokens."""
         app = check.app(app)
         delta = check.delta_time(delta_time)
-        if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
-            raise ValidationError("invalidValue", "offset must be an integer >= 0")
-        if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 1000:
-            raise ValidationError("invalidValue", "limit must be an integer from 1 to 1000")
+        _check_paging(offset, limit)
         # Redis refuses offsets beyond a 64-bit integer; any offset past 2**53 is past the end.
         total, now, members = self._window_members(app, delta, min(offset, 2**53), limit)
         tokens = [Keys.split_token_member(m)[0] for m in members]
@@ -739,10 +743,30 @@ class RedisSessions:
         """`soid` with handles, newest activity first."""
         app = check.app(app)
         id = check.user_id(id)
-        tokens, now = self._user_tokens(app, id)
-        rows = self._rows(app, tokens, now)
-        rows.sort(key=lambda row: row["last_activity"], reverse=True)
-        return rows
+        tokens, now = self._user_live_tokens(app, id, None)
+        return self._rows(app, tokens, now)
+
+    def user_page(
+        self,
+        *,
+        app: str,
+        id: str,
+        offset: int = 0,
+        limit: int = 50,
+        delta_time: int | None = None,
+    ) -> SessionPage:
+        """One page of `user_sessions`; with `delta_time`, only sessions active within it.
+
+        A page reads its own sessions in full and only the last activity of the id's others,
+        so an id with thousands of sessions costs little more than one with fifty.
+        """
+        app = check.app(app)
+        id = check.user_id(id)
+        within = None if delta_time is None else check.delta_time(delta_time)
+        _check_paging(offset, limit)
+        tokens, now = self._user_live_tokens(app, id, within)
+        rows = self._rows(app, tokens[offset : offset + limit], now)
+        return {"total": len(tokens), "offset": offset, "limit": limit, "rows": rows}
 
     def handle(self, *, app: str, token: str) -> str:
         """A non-secret name for a session: an HMAC of its token, safe in HTML and URLs."""
@@ -783,6 +807,26 @@ class RedisSessions:
 
         members, (seconds, _micro) = self._read(run)
         return sorted(members), int(seconds)
+
+    def _user_live_tokens(self, app: str, id: str, within: int | None) -> tuple[list[str], int]:
+        """The id's live tokens, newest activity first (those active within `within` s)."""
+        tokens, now = self._user_tokens(app, id)
+        activity: list[tuple[int, str]] = []
+        for start in range(0, len(tokens), 1000):
+            chunk = tokens[start : start + 1000]
+
+            def run(chunk: Sequence[str] = chunk) -> list[Any]:
+                pipe = self.redis.pipeline(transaction=False)
+                for token in chunk:
+                    pipe.hmget(self.keys.session(app, token), ("id", "ttl", "la"))
+                return _results(pipe)
+
+            for token, (found, ttl, la) in zip(chunk, self._read(run), strict=True):
+                idle = now - _int(la)
+                if found is not None and _int(ttl) >= idle and (within is None or idle <= within):
+                    activity.append((_int(la), token))
+        activity.sort(reverse=True)
+        return [token for _, token in activity], now
 
     def _sessions_by_token(
         self, app: str, tokens: Sequence[str], now: int

@@ -199,6 +199,44 @@ def test_user_sessions_lists_the_users_sessions_newest_first_by_handle(
 
 def test_user_sessions_of_an_unknown_user_is_empty(rs: RedisSessions) -> None:
     assert rs.user_sessions(app=APP, id="nobody") == []
+    assert rs.user_page(app=APP, id="nobody") == {"total": 0, "offset": 0, "limit": 50, "rows": []}
+
+
+def test_user_page_pages_the_users_live_sessions_newest_first(
+    keyed: RedisSessions, r: redis.Redis
+) -> None:
+    tokens = [_create(keyed, "a:b/ü") for _ in range(7)]
+    for age, token in enumerate(tokens):
+        age_session(r, APP, token, 100 * age)
+    dead = _create(keyed, "a:b/ü", ttl=10)
+    age_session(r, APP, dead, 50)  # timed out, not yet wiped: neither shown nor counted
+    page = keyed.user_page(app=APP, id="a:b/ü", offset=2, limit=3)
+    assert page["total"] == 7
+    assert (page["offset"], page["limit"]) == (2, 3)
+    assert [row["handle"] for row in page["rows"]] == [
+        keyed.handle(app=APP, token=t) for t in tokens[2:5]
+    ]
+    assert keyed.user_page(app=APP, id="a:b/ü", offset=7)["rows"] == []
+    assert [row["handle"] for row in keyed.user_sessions(app=APP, id="a:b/ü")] == [
+        keyed.handle(app=APP, token=t) for t in tokens
+    ]
+
+
+def test_user_page_within_a_window_counts_only_sessions_active_in_it(
+    rs: RedisSessions, r: redis.Redis
+) -> None:
+    recent, old = _create(rs, "u1"), _create(rs, "u1")
+    age_session(r, APP, old, 4000)
+    page = rs.user_page(app=APP, id="u1", delta_time=3600)
+    assert page["total"] == 1
+    assert [row["handle"] for row in page["rows"]] == [rs.handle(app=APP, token=recent)]
+    assert rs.user_page(app=APP, id="u1")["total"] == 2
+
+
+def test_user_page_does_not_count_reads(rs: RedisSessions, r: redis.Redis, token: str) -> None:
+    before = snapshot(r)
+    assert rs.user_page(app=APP, id="user1001")["total"] == 1
+    assert snapshot(r) == before
 
 
 def test_kill_by_handle_ends_exactly_that_session(keyed: RedisSessions, r: redis.Redis) -> None:

@@ -33,6 +33,7 @@ READS: dict[str, Operation] = {
     "activity_histogram": lambda rs: rs.activity_histogram(app=APP),
     "soapp_page": lambda rs: rs.soapp_page(app=APP, delta_time=600),
     "user_sessions": lambda rs: rs.user_sessions(app=APP, id="u1"),
+    "user_page": lambda rs: rs.user_page(app=APP, id="u1"),
 }
 WRITES: dict[str, Operation] = {
     "create": lambda rs: rs.create(app=APP, id="u1", ip="10.0.0.1", d={"t": TOKEN}),

@@ -113,6 +113,7 @@ OPERATIONS: dict[str, dict[str, object]] = {
     "soid": {"app": APP, "id": "user1001"},
     "soapp_page": {"app": APP, "delta_time": 600},
     "user_sessions": {"app": APP, "id": "user1001"},
+    "user_page": {"app": APP, "id": "user1001"},
     "kill_by_handle": {"app": APP, "id": "user1001", "handle": "0" * 24},
     "activity_histogram": {"app": APP, "bucket": 60},
 }
@@ -274,12 +275,21 @@ def test_get_many_rejects_a_single_string_for_tokens(rs: RedisSessions, tokens: 
         ({"limit": "50"}, "limit must be an integer from 1 to 1000"),
     ],
 )
-def test_soapp_page_rejects_bad_paging(
+def test_paged_reads_reject_bad_paging(
     rs: RedisSessions, kwargs: dict[str, object], message: str
 ) -> None:
     with pytest.raises(ValidationError) as caught:
         rs.soapp_page(app=APP, delta_time=600, **kwargs)  # type: ignore[arg-type]
     _assert_rejected(caught.value, VALUE, message)
+    with pytest.raises(ValidationError) as caught:
+        rs.user_page(app=APP, id="user1001", **kwargs)  # type: ignore[arg-type]
+    _assert_rejected(caught.value, VALUE, message)
+
+
+def test_user_page_rejects_a_bad_window(rs: RedisSessions) -> None:
+    with pytest.raises(ValidationError) as caught:
+        rs.user_page(app=APP, id="user1001", delta_time=5)
+    _assert_rejected(caught.value, VALUE, "deltaTime must be a positive integer >= 10")
 
 
 @pytest.mark.parametrize("buckets", [0, -1, 1001, 2.0, "24", True])
