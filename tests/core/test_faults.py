@@ -92,6 +92,7 @@ def test_a_read_is_retried_and_succeeds_when_redis_answers_again(
     redis_url: str, proxy: FaultyProxy, rs: RedisSessions
 ) -> None:
     token = rs.create(app=APP, id="u1", ip="10.0.0.1")["token"]
+    rs.get(app=APP, token=token)  # the script is loaded: no SCRIPT LOAD connection below
     proxy.drop_next = 2
     with RedisSessions(url=proxy.url, read_retries=3) as store:
         session = store.get(app=APP, token=token)
