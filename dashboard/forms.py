@@ -44,7 +44,10 @@ class TableQuery(forms.Form):
 
 
 class UserQuery(forms.Form):
+    """The user page's state: the id, and the page of its sessions."""
+
     id = _IdField()
+    page = forms.IntegerField(min_value=1, max_value=10**6, required=False)
 
 
 class KillSessionForm(TableQuery):

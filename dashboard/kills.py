@@ -99,9 +99,10 @@ def _answer(request: HtmxHttpRequest, app: str, form: TableQuery, *, back: str) 
     """The page the kill came from: its fragment for htmx, else a redirect to it."""
     data = form.cleaned_data
     if back == "user" and data.get("id"):
+        page = data.get("page") or 1
         if not request.htmx:
-            return redirect(user_url(app, data["id"]))
-        context = {"app": app, **pages.user_table(app, data["id"])}
+            return redirect(user_url(app, data["id"], page))
+        context = {"app": app, **pages.user_table(app, data["id"], page)}
         response = fragment(
             request, "dashboard/user.html#user-sessions", context, with_messages=True
         )

@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
 from django.core.paginator import Page, Paginator
 from django.urls import reverse
 
-from sessions_core import SessionRow
+from sessions_core import SessionPage, SessionRow
 
 from .charts import activity_bars
 from .forms import DEFAULT_WINDOW, WINDOW_NAMES, WINDOWS
 from .models import KillAudit
 from .store import sessions
-from .templatetags.dashboard import data_items, data_keys
+from .templatetags.dashboard import data_items, data_keys, user_url
 
 PAGE_SIZE = 50
 AUDIT_PAGE_SIZE = 50
@@ -56,31 +57,21 @@ def table_url(app: str, *, window: int, page: int = 1, q: str = "") -> str:
 
 
 def app_table(app: str, *, window: int, page: int, q: str) -> dict[str, Any]:
-    """One page of sessions active within `window`, or the sessions of the searched id."""
+    """One page of sessions active within `window`, or of the searched id's sessions."""
     store = sessions()
-    rows: list[SessionRow]
-    if q:
-        rows = [r for r in store.user_sessions(app=app, id=q) if r["session"]["idle"] <= window]
-        total, page, pages = len(rows), 1, 1
-    else:
-        result = store.soapp_page(
-            app=app, delta_time=window, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE
-        )
-        total = result["total"]
-        pages = max(1, math.ceil(total / PAGE_SIZE))
-        if page > pages:
-            # Past the end (sessions ended since the link was made): show the last page.
-            page = pages
-            result = store.soapp_page(
-                app=app, delta_time=window, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE
-            )
-            total = result["total"]
-        rows = result["rows"]
+
+    def read(page: int) -> SessionPage:
+        offset = (page - 1) * PAGE_SIZE
+        if q:
+            return store.user_page(app=app, id=q, delta_time=window, offset=offset, limit=PAGE_SIZE)
+        return store.soapp_page(app=app, delta_time=window, offset=offset, limit=PAGE_SIZE)
+
+    result, page, pages = _paged(read, page)
     state: dict[str, Any] = {"window": window, "page": page, "q": q}
     return {
         **_row_links(app),
-        "rows": _shown(rows),
-        "total": total,
+        "rows": _shown(result["rows"]),
+        "total": result["total"],
         "state": state,
         "window_name": WINDOW_NAMES[window],
         "windows": WINDOWS,
@@ -92,9 +83,38 @@ def app_table(app: str, *, window: int, page: int, q: str) -> dict[str, Any]:
     }
 
 
-def user_table(app: str, id: str) -> dict[str, Any]:
-    rows = sessions().user_sessions(app=app, id=id)
-    return {**_row_links(app), "id": id, "rows": _shown(rows), "state": None}
+def user_table(app: str, id: str, page: int = 1) -> dict[str, Any]:
+    """One page of an id's live sessions across devices, newest activity first."""
+    store = sessions()
+
+    def read(page: int) -> SessionPage:
+        return store.user_page(app=app, id=id, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+
+    result, page, pages = _paged(read, page)
+    return {
+        **_row_links(app),
+        "id": id,
+        "rows": _shown(result["rows"]),
+        "total": result["total"],
+        "state": {"window": DEFAULT_WINDOW, "page": page, "q": ""},
+        "page_number": page,
+        "pages": pages,
+        "table_url": user_url(app, id, page),
+        "prev_url": user_url(app, id, page - 1) if page > 1 else None,
+        "next_url": user_url(app, id, page + 1) if page < pages else None,
+    }
+
+
+def _paged(read: Callable[[int], SessionPage], page: int) -> tuple[SessionPage, int, int]:
+    """A page read with `read(page)`, and the page count; past the end (sessions ended since
+    the link was made) the last page is shown instead."""
+    result = read(page)
+    pages = max(1, math.ceil(result["total"] / PAGE_SIZE))
+    if page > pages:
+        page = pages
+        result = read(page)
+        pages = max(1, math.ceil(result["total"] / PAGE_SIZE))
+    return result, page, pages
 
 
 def _shown(rows: list[SessionRow]) -> list[dict[str, Any]]:

@@ -56,9 +56,11 @@ def user(request: HtmxHttpRequest, app: str) -> HttpResponse:
     query = UserQuery(request.GET)
     if not query.is_valid():
         raise BadRequest(errors_text(query))
-    context = {"app": app, **pages.user_table(app, query.cleaned_data["id"])}
+    data = query.cleaned_data
+    context = {"app": app, **pages.user_table(app, data["id"], data["page"] or 1)}
     if fragment_target(request, {"user-sessions"}):
-        return fragment(request, "dashboard/user.html#user-sessions", context)
+        response = fragment(request, "dashboard/user.html#user-sessions", context)
+        return push_url(response, str(context["table_url"]))
     return page(request, "dashboard/user.html", context)
 
 

@@ -65,9 +65,12 @@ def duration(seconds: float) -> SafeString:
 
 
 @register.simple_tag
-def user_url(app: str, id: str) -> str:
-    """The user page of an id; the id travels in the query string, percent-encoded."""
-    return f"{reverse('dashboard:user', args=[app])}?{id_query(id)}"
+def user_url(app: str, id: str, page: int = 1) -> str:
+    """The user page of an id; the id travels in the query string, percent-encoded.
+
+    Page 1 is left out of the query string."""
+    query = urlencode({"id": id, "page": page}) if page > 1 else id_query(id)
+    return f"{reverse('dashboard:user', args=[app])}?{query}"
 
 
 @register.filter

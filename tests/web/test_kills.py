@@ -86,6 +86,21 @@ def test_kill_session_from_the_user_page_answers_with_the_user_sessions(
     assert alive(store, "blog", "u1") == 1
 
 
+def test_kill_session_from_page_2_of_the_user_page_answers_with_page_2(
+    killer: Client, store: RedisSessions
+) -> None:
+    made = store.create_many(app="shop", sessions=[{"id": "u9", "ip": "10.0.0.1"}] * 60)
+    victim = store.user_page(app="shop", id="u9", offset=50, limit=1)["rows"][0]["handle"]
+    form = {"id": "u9", "handle": victim, "back": "user", "page": 2}
+    response = killer.post("/apps/shop/kill/session/", form, headers=htmx("user-sessions"))
+    html = response.content.decode()
+    assert html.count('data-testid="session-row"') == 9
+    assert 'data-testid="page-number">Page 2 of 2<' in html
+    full = killer.post("/apps/shop/kill/session/", {**form, "handle": "0" * 24})
+    assert full["Location"] == "/apps/shop/user/?id=u9&page=2"
+    assert alive(store, "shop", "u9") == len(made) - 1
+
+
 def test_kill_session_with_a_handle_of_another_user_ends_nothing(
     killer: Client, store: RedisSessions, tokens: list[str]
 ) -> None:

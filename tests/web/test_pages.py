@@ -278,6 +278,44 @@ def test_user_sessions_fragment(viewer: Client, store: RedisSessions) -> None:
     assert "<html" not in html
 
 
+def test_user_page_pages_through_an_id_with_many_sessions(
+    viewer: Client, store: RedisSessions
+) -> None:
+    store.create_many(
+        app="shop", sessions=[{"id": "a/b:c", "ip": f"10.0.1.{i}"} for i in range(60)]
+    )
+    first = text(viewer.get("/apps/shop/user/", {"id": "a/b:c"}))
+    assert first.count('data-testid="session-row"') == 50
+    assert cell(first, "sessions-total") == "60 live sessions in shop."
+    assert cell(first, "page-number") == "Page 1 of 2"
+    assert "end 60 sessions of this user" in first  # log out everywhere ends all pages
+    assert 'href="/apps/shop/user/?id=a%2Fb%3Ac&amp;page=2"' in first
+    response = viewer.get(
+        "/apps/shop/user/", {"id": "a/b:c", "page": "2"}, headers=htmx("user-sessions")
+    )
+    assert response["HX-Push-Url"] == "/apps/shop/user/?id=a%2Fb%3Ac&page=2"
+    second = text(response)
+    assert second.count('data-testid="session-row"') == 10
+    assert 'href="/apps/shop/user/?id=a%2Fb%3Ac"' in second  # newer: page 1
+    assert second.count('<input type="hidden" name="page" value="2">') == 10  # kills stay here
+    ips = set(re.findall(r"<dd>(10\.0\.1\.\d+)</dd>", first + second))
+    assert len(ips) == 60
+    past = text(viewer.get("/apps/shop/user/", {"id": "a/b:c", "page": "7"}))
+    assert cell(past, "page-number") == "Page 2 of 2"
+    assert viewer.get("/apps/shop/user/", {"id": "a/b:c", "page": "0"}).status_code == 400
+
+
+def test_sessions_table_search_pages_through_an_id_with_many_sessions(
+    viewer: Client, store: RedisSessions
+) -> None:
+    store.create_many(app="shop", sessions=[{"id": "bot", "ip": "10.0.0.1"} for i in range(55)])
+    store.create(app="shop", id="human", ip="10.0.0.2")
+    html = text(viewer.get("/apps/shop/", {"q": "bot", "page": "2"}))
+    assert html.count('data-testid="session-row"') == 5
+    assert cell(html, "page-number") == "Page 2 of 2"
+    assert 'data-total="55"' in html
+
+
 @pytest.mark.parametrize("query", ["", "?id=", "?id=" + "x" * 129, "?id=a%0Ab"])
 def test_user_page_without_a_valid_id_is_400(viewer: Client, query: str) -> None:
     response = viewer.get(f"/apps/shop/user/{query}")
