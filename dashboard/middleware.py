@@ -19,7 +19,8 @@ logger = logging.getLogger(__name__)
 
 
 class StoreErrorsMiddleware:
-    """`StoreUnavailable` -> 503 with a banner; bad input -> 400 (422 for htmx) naming it.
+    """`StoreUnavailable` -> 503 with a banner; bad input -> 400 (422 for htmx) naming it;
+    a wrong method -> 405 with a page that says which methods the address takes.
 
     Nothing is cached between requests, so pages recover by themselves once Redis is back.
     """
@@ -28,7 +29,10 @@ class StoreErrorsMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HtmxHttpRequest) -> HttpResponse:
-        return self.get_response(request)
+        response = self.get_response(request)
+        if response.status_code == 405 and not response.content:
+            return method_not_allowed(request, response)
+        return response
 
     def process_exception(
         self, request: HtmxHttpRequest, exception: Exception
@@ -66,3 +70,16 @@ def bad_request(request: HtmxHttpRequest, detail: str) -> HttpResponse:
     return render(
         request, "dashboard/problem.html", {"title": "Bad request", "detail": detail}, status=400
     )
+
+
+def method_not_allowed(request: HtmxHttpRequest, empty: HttpResponse) -> HttpResponse:
+    """Django's bare 405 (from `require_GET`/`require_POST`) as a page, its Allow kept."""
+    allowed = empty.get("Allow", "")
+    response = render(
+        request,
+        "dashboard/problem.html",
+        {"title": "Method not allowed", "detail": f"This address answers {allowed} only."},
+        status=405,
+    )
+    response["Allow"] = allowed
+    return response

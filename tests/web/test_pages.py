@@ -363,4 +363,7 @@ def test_healthz_reports_redis_and_its_round_trip_only(
 
 
 def test_pages_refuse_post(viewer: Client) -> None:
-    assert viewer.post("/apps/shop/").status_code == 405
+    response = viewer.post("/apps/shop/")
+    assert response.status_code == 405
+    assert response["Allow"] == "GET"
+    assert "This address answers GET only." in text(response)

@@ -56,6 +56,8 @@ def test_kill_urls_answer_get_with_405_for_everyone(
 ) -> None:
     response = client_for(role, make_user).get(url, {"id": "u1", "confirm": "shop"})
     assert response.status_code == 405
+    assert response["Allow"] == "POST"
+    assert b"This address answers POST only." in response.content
     assert seeded.soid(app="shop", id="u1")["sessions"]
 
 
