@@ -1,43 +1,65 @@
 -- One bounded batch of killall: end up to ARGV[5] sessions of an app.
 -- The end state is that of `remove_session` (the original's `_kill`) run on each session, but
--- like wipe_batch.lua the keys a batch shares (hashes, the app's zsets, {ns}:SESSIONS) take
--- one variadic command each, and a user's token set one SREM and one EXISTS however many of
--- the user's sessions the batch holds. Every session still gets its own cache message.
+-- like wipe_batch.lua the keys a batch shares take one variadic command each. Every session
+-- still gets its own cache message.
+-- When the batch holds every session the app has left (always, for apps up to the batch
+-- size), the app's indexes go whole: the users' token sets, `_sessions` and `_users` are
+-- deleted outright, as the original deletes the token sets. Otherwise each user's token set
+-- loses the batch's tokens (one SREM and one EXISTS per user), so between batches every
+-- remaining session keeps all of its index entries.
 -- ARGV[5] must stay below Lua's unpack limit (~8000).
 -- KEYS: 1 app _sessions, 2 app _users, 3 {ns}:SESSIONS
 -- ARGV: 1 app, 2 prefix of session hashes ('{ns}:{app}:'), 3 prefix of user token sets
 --       ('{ns}:{app}:us:'), 4 cache channel, 5 batch size
 -- Returns {removed, left}: index entries removed in this batch, and how many the app has left.
-local members = redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[5]) - 1)
-if #members == 0 then
+local batch = tonumber(ARGV[5])
+local left = redis.call('ZCARD', KEYS[1])
+if left == 0 then
   return {0, 0}
 end
-local hashes, globals, users, tokens_of = {}, {}, {}, {}
+local members = redis.call('ZRANGE', KEYS[1], 0, batch - 1)
+local find, sub, call = string.find, string.sub, redis.call
+local app, hash_prefix, channel = ARGV[1], ARGV[2], ARGV[4]
+local hashes, globals, tokens, ids = {}, {}, {}, {}
 for i, member in ipairs(members) do
-  local token, id = split_token_member(member)
-  hashes[i] = ARGV[2] .. token
-  globals[i] = ARGV[1] .. ':' .. member
-  local tokens = tokens_of[id]
-  if not tokens then
-    tokens = {}
-    tokens_of[id] = tokens
-    table.insert(users, id)
+  local sep = find(member, ':', 1, true)  -- tokens never hold ':', ids may
+  local token = sub(member, 1, sep - 1)
+  tokens[i] = token
+  ids[i] = sub(member, sep + 1)
+  hashes[i] = hash_prefix .. token
+  globals[i] = app .. ':' .. member
+  call('PUBLISH', channel, app .. ':' .. token)
+end
+call('DEL', unpack(hashes))
+call('ZREM', KEYS[3], unpack(globals))
+local users, tokens_of = {}, {}
+for i, id in ipairs(ids) do
+  local of = tokens_of[id]
+  if of then
+    of[#of + 1] = tokens[i]
+  else
+    tokens_of[id] = {tokens[i]}
+    users[#users + 1] = id
   end
-  table.insert(tokens, token)
-  redis.call('PUBLISH', ARGV[4], ARGV[1] .. ':' .. token)
+end
+if left <= batch then
+  local user_sets = {}
+  for i, id in ipairs(users) do
+    user_sets[i] = ARGV[3] .. id
+  end
+  call('DEL', KEYS[1], KEYS[2], unpack(user_sets))
+  return {#members, 0}
 end
 local gone_users = {}
 for _, id in ipairs(users) do
   local user_tokens = ARGV[3] .. id
-  redis.call('SREM', user_tokens, unpack(tokens_of[id]))
-  if redis.call('EXISTS', user_tokens) == 0 then
-    table.insert(gone_users, id)
+  call('SREM', user_tokens, unpack(tokens_of[id]))
+  if call('EXISTS', user_tokens) == 0 then
+    gone_users[#gone_users + 1] = id
   end
 end
-redis.call('DEL', unpack(hashes))
-redis.call('ZREM', KEYS[1], unpack(members))
-redis.call('ZREM', KEYS[3], unpack(globals))
+call('ZREM', KEYS[1], unpack(members))
 if #gone_users > 0 then
-  redis.call('ZREM', KEYS[2], unpack(gone_users))
+  call('ZREM', KEYS[2], unpack(gone_users))
 end
-return {#members, redis.call('ZCARD', KEYS[1])}
+return {#members, left - #members}

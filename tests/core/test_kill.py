@@ -169,6 +169,16 @@ def test_killall_works_through_more_than_one_batch(
     assert len(set(cache_channel.drain())) == n
 
 
+def test_killall_leaves_none_of_the_apps_indexes_even_stale_entries(
+    rs: RedisSessions, r: redis.Redis
+) -> None:
+    for id in ("u1", "u1", "u2"):
+        _create(rs, id)
+    r.zadd("rs:myapp:_users", {"ghost": 1})  # an id left behind by an interrupted writer
+    assert rs.killall(app=APP) == {"kill": 3}
+    assert _app_keys(r) == set()
+
+
 def test_killall_counts_index_entries_whose_session_hash_is_already_gone(
     rs: RedisSessions, r: redis.Redis, token: str
 ) -> None:
