@@ -19,24 +19,32 @@ if #members == 0 then
   return {0}
 end
 local hashes, groups, apps = {}, {}, {}
+local find, sub, call = string.find, string.sub, redis.call
+local prefix, channel, user_infix = ARGV[2], ARGV[3], ARGV[6]
 for _, member in ipairs(members) do
-  local app, token, id = string.match(member, '^([^:]+):([^:]+):(.*)$')
-  if app then
-    local base = ARGV[2] .. app .. ':'
+  local first = find(member, ':', 1, true)
+  local second = first and find(member, ':', first + 1, true)
+  if second and first > 1 and second > first + 1 then
+    local app = sub(member, 1, first - 1)
     local group = groups[app]
     if not group then
-      group = {sessions = {}, gone_users = {}}
+      local base = prefix .. app .. ':'
+      group = {base = base, users = base .. user_infix, sessions = {}, gone_users = {}}
       groups[app] = group
-      table.insert(apps, app)
+      apps[#apps + 1] = app
     end
-    table.insert(hashes, base .. token)
-    table.insert(group.sessions, token .. ':' .. id)
-    local user_tokens = base .. ARGV[6] .. id
-    redis.call('SREM', user_tokens, token)
-    if redis.call('EXISTS', user_tokens) == 0 then
-      table.insert(group.gone_users, id)
+    local token = sub(member, first + 1, second - 1)
+    local id = sub(member, second + 1)
+    hashes[#hashes + 1] = group.base .. token
+    local sessions = group.sessions
+    sessions[#sessions + 1] = sub(member, first + 1)
+    local user_tokens = group.users .. id
+    call('SREM', user_tokens, token)
+    if call('EXISTS', user_tokens) == 0 then
+      local gone = group.gone_users
+      gone[#gone + 1] = id
     end
-    redis.call('PUBLISH', ARGV[3], app .. ':' .. token)
+    call('PUBLISH', channel, sub(member, 1, second - 1))
   end
 end
 redis.call('ZREM', KEYS[1], unpack(members))
@@ -46,10 +54,9 @@ end
 local result = {#members}
 for _, app in ipairs(apps) do
   local group = groups[app]
-  local base = ARGV[2] .. app .. ':'
-  redis.call('ZREM', base .. ARGV[4], unpack(group.sessions))
+  redis.call('ZREM', group.base .. ARGV[4], unpack(group.sessions))
   if #group.gone_users > 0 then
-    redis.call('ZREM', base .. ARGV[5], unpack(group.gone_users))
+    redis.call('ZREM', group.base .. ARGV[5], unpack(group.gone_users))
   end
   table.insert(result, app)
   table.insert(result, #group.sessions)
