@@ -1,6 +1,6 @@
 """Benchmark: one wipe pass over a backlog of timed-out sessions, ours against the original's.
 
-    python -m bench.wipe [--sessions 1000000] [--node-sessions N] [--batch 500]
+    python -m bench.wipe [--sessions 1000000] [--node-sessions N] [--batch 250]
 
 Starts a private Redis (pinned to the last CPU; the clients and the probe run on the
 others), writes a backlog of timed-out sessions in redis-sessions 4.0.0's wire layout, and
