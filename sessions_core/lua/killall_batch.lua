@@ -18,30 +18,24 @@ if left == 0 then
   return {0, 0}
 end
 local members = redis.call('ZRANGE', KEYS[1], 0, batch - 1)
-local find, sub, call = string.find, string.sub, redis.call
+local call = redis.call
 local app, hash_prefix, channel = ARGV[1], ARGV[2], ARGV[4]
-local hashes, globals, tokens, ids = {}, {}, {}, {}
+local hashes, globals, users, tokens_of = {}, {}, {}, {}
 for i, member in ipairs(members) do
-  local sep = find(member, ':', 1, true)  -- tokens never hold ':', ids may
-  local token = sub(member, 1, sep - 1)
-  tokens[i] = token
-  ids[i] = sub(member, sep + 1)
+  local token, id = split_token_member(member)
   hashes[i] = hash_prefix .. token
   globals[i] = app .. ':' .. member
+  local of = tokens_of[id]
+  if of then
+    of[#of + 1] = token
+  else
+    tokens_of[id] = {token}
+    users[#users + 1] = id
+  end
   call('PUBLISH', channel, app .. ':' .. token)
 end
 call('DEL', unpack(hashes))
 call('ZREM', KEYS[3], unpack(globals))
-local users, tokens_of = {}, {}
-for i, id in ipairs(ids) do
-  local of = tokens_of[id]
-  if of then
-    of[#of + 1] = tokens[i]
-  else
-    tokens_of[id] = {tokens[i]}
-    users[#users + 1] = id
-  end
-end
 if left <= batch then
   local user_sets = {}
   for i, id in ipairs(users) do
