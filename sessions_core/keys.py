@@ -11,8 +11,8 @@ The layout is redis-sessions 4.0.0's, so Node apps and this library share one Re
 
 plus keys of our own that the Node library never reads: `{ns}:_apps` (set of apps) and
 `{ns}:_wipe` (a JSON string, the last wipe pass). They hold one colon, and every key of an
-app holds two, so they cannot collide. Lua scripts that find sessions by scanning indexes get the
-prefixes and suffixes from here as arguments.
+app holds two, so they cannot collide. Lua scripts that find sessions by scanning indexes
+get the prefixes and suffixes from here as arguments.
 """
 
 from __future__ import annotations
