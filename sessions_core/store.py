@@ -743,8 +743,10 @@ class RedisSessions:
         """`soid` with handles, newest activity first."""
         app = check.app(app)
         id = check.user_id(id)
-        tokens, now = self._user_live_tokens(app, id, None)
-        return self._rows(app, tokens, now)
+        tokens, now = self._user_tokens(app, id)
+        rows = self._rows(app, tokens, now)
+        rows.sort(key=lambda row: row["last_activity"], reverse=True)
+        return rows
 
     def user_page(
         self,
@@ -812,39 +814,37 @@ class RedisSessions:
         """The id's live tokens, newest activity first (those active within `within` s)."""
         tokens, now = self._user_tokens(app, id)
         activity: list[tuple[int, str]] = []
+        for token, (found, ttl, la) in zip(
+            tokens, self._hmget_many(app, tokens, ("id", "ttl", "la")), strict=True
+        ):
+            idle = now - _int(la)
+            if found is not None and _int(ttl) >= idle and (within is None or idle <= within):
+                activity.append((_int(la), token))
+        activity.sort(reverse=True)
+        return [token for _, token in activity], now
+
+    def _hmget_many(
+        self, app: str, tokens: Sequence[str], fields: Sequence[str]
+    ) -> list[list[Any]]:
+        """HMGET of `fields` of each token's session hash, pipelined 1000 at a time."""
+        out: list[list[Any]] = []
         for start in range(0, len(tokens), 1000):
             chunk = tokens[start : start + 1000]
 
             def run(chunk: Sequence[str] = chunk) -> list[Any]:
                 pipe = self.redis.pipeline(transaction=False)
                 for token in chunk:
-                    pipe.hmget(self.keys.session(app, token), ("id", "ttl", "la"))
+                    pipe.hmget(self.keys.session(app, token), fields)
                 return _results(pipe)
 
-            for token, (found, ttl, la) in zip(chunk, self._read(run), strict=True):
-                idle = now - _int(la)
-                if found is not None and _int(ttl) >= idle and (within is None or idle <= within):
-                    activity.append((_int(la), token))
-        activity.sort(reverse=True)
-        return [token for _, token in activity], now
+            out += self._read(run)
+        return out
 
     def _sessions_by_token(
         self, app: str, tokens: Sequence[str], now: int
     ) -> list[tuple[str, Session | None]]:
-        if not tokens:
-            return []
-        out: list[tuple[str, Session | None]] = []
-        for start in range(0, len(tokens), 1000):
-            chunk = tokens[start : start + 1000]
-
-            def run(chunk: Sequence[str] = chunk) -> list[Any]:
-                pipe = self.redis.pipeline(transaction=False)
-                for token in chunk:
-                    pipe.hmget(self.keys.session(app, token), FIELDS)
-                return _results(pipe)
-
-            out += [(t, _session(f, now)) for t, f in zip(chunk, self._read(run), strict=True)]
-        return out
+        replies = self._hmget_many(app, tokens, FIELDS)
+        return [(t, _session(f, now)) for t, f in zip(tokens, replies, strict=True)]
 
     def _rows(self, app: str, tokens: Sequence[str], now: int) -> list[SessionRow]:
         return [
