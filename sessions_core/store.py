@@ -638,6 +638,23 @@ class RedisSessions:
         )
         return sorted(found)
 
+    def has_app(self, *, app: str) -> bool:
+        """Whether an app is known: registered here, or holding sessions (a Node-only app).
+
+        An app stays known after a killall until the wipe loop's discovery drops it.
+        """
+        app = check.app(app)
+        k = self.keys
+
+        def run() -> list[Any]:
+            pipe = self.redis.pipeline(transaction=False)
+            pipe.exists(k.app_sessions(app), k.app_users(app))
+            pipe.sismember(k.apps_registry, app)
+            return list(pipe.execute(raise_on_error=False))
+
+        # An error reply (a registry key of another type, written by another program) is a no.
+        return any(isinstance(reply, int) and reply > 0 for reply in self._read(run))
+
     def discover_apps(
         self, *, count: int = 1000, should_stop: Callable[[], bool] | None = None
     ) -> list[str]:

@@ -284,3 +284,19 @@ def test_a_handle_depends_on_the_key_and_the_app(keyed: RedisSessions, redis_url
         assert other_key.handle(app=APP, token=token) != keyed.handle(app=APP, token=token)
     assert keyed.handle(app="other", token=token) != keyed.handle(app=APP, token=token)
     assert token not in keyed.handle(app=APP, token=token)
+
+
+def test_has_app_knows_registered_apps_and_apps_only_node_wrote(
+    rs: RedisSessions, r: redis.Redis
+) -> None:
+    assert not rs.has_app(app="nothere")
+    _create(rs, "u1")
+    _node_session(r, "nodeonly", "u2")
+    assert rs.has_app(app=APP)
+    assert rs.has_app(app="nodeonly")
+    rs.killall(app=APP)
+    assert rs.has_app(app=APP)  # still registered until discovery drops it
+    r.delete("rs:_apps")
+    r.set("rs:_apps", "not a set")
+    assert not rs.has_app(app=APP)
+    assert rs.has_app(app="nodeonly")
