@@ -18,6 +18,8 @@ from typing import Any
 import psycopg
 import pytest
 
+from .postgres_server import PostgresServer, postgres_bin_dir
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 SHOW_SETTINGS = """
 import json
@@ -131,26 +133,46 @@ def test_every_variable_is_read_from_the_environment(tmp_path: Path) -> None:
     assert (shown["HOST"], shown["PORT"], shown["USER"]) == ("db.example.com", 5433, "dash")
 
 
+def running_in_ci() -> bool:
+    return os.environ.get("CI", "").lower() not in {"", "0", "false", "no"}
+
+
+@pytest.fixture(scope="module")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A throwaway PostgreSQL of our own (initdb + pg_ctl), stopped and deleted afterwards."""
+    bin_dir = postgres_bin_dir()
+    if bin_dir is None:
+        reason = (
+            "PostgreSQL's initdb/pg_ctl/postgres not found on PATH or in /usr/lib/postgresql/*/bin "
+            "(Debian: apt-get install postgresql; .ci/run does)"
+        )
+        if running_in_ci():
+            pytest.fail(f"CI needs a PostgreSQL for the tests: {reason}")
+        pytest.skip(f"!!! POSTGRESQL TEST NOT RUN: {reason}")
+    with PostgresServer(bin_dir) as server:
+        yield server
+
+
 @pytest.fixture
-def postgres_database() -> Iterator[str]:
-    """A throwaway database on the local PostgreSQL; its URL."""
+def postgres_database(postgres_server: PostgresServer) -> str:
+    """A fresh database on the test PostgreSQL; its URL."""
     name = f"rs_settings_{secrets.token_hex(4)}"
-    admin_url = "postgresql://postgres@127.0.0.1:5432/postgres"
-    try:
-        with psycopg.connect(admin_url, autocommit=True, connect_timeout=5) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-    except psycopg.Error as error:
-        pytest.skip(f"!!! NO LOCAL POSTGRESQL: cannot create a database at {admin_url}: {error}")
-    yield f"postgres://postgres@127.0.0.1:5432/{name}"
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with psycopg.connect(postgres_server.url(), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return postgres_server.url(name)
 
 
-def test_migrate_works_on_postgresql(tmp_path: Path, postgres_database: str) -> None:
+def test_migrate_works_on_postgresql(
+    tmp_path: Path, postgres_server: PostgresServer, postgres_database: str
+) -> None:
     result = manage("migrate", "--noinput", env=clean_env(tmp_path, DATABASE_URL=postgres_database))
 
     assert result.returncode == 0, result.stderr
-    with psycopg.connect(postgres_database.replace("postgres://", "postgresql://", 1)) as conn:
+    with psycopg.connect(postgres_database) as conn:
         tables = {row[0] for row in conn.execute("SELECT tablename FROM pg_tables")}
+        served_from = conn.execute(
+            "SELECT inet_server_port(), current_setting('data_directory')"
+        ).fetchone()
     assert {"auth_user", "django_migrations", "django_session"} <= tables
+    assert served_from == (postgres_server.port, str(postgres_server.data_dir))
     assert not (tmp_path / "db.sqlite3").exists()
