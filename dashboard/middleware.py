@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import logging
 from collections.abc import Callable
 
@@ -19,8 +20,9 @@ logger = logging.getLogger(__name__)
 
 
 class StoreErrorsMiddleware:
-    """`StoreUnavailable` -> 503 with a banner; bad input -> 400 (422 for htmx) naming it;
-    a wrong method -> 405 with a page that says which methods the address takes.
+    """`StoreUnavailable` -> 503 with a banner; bad input -> 400 (422 for htmx) naming it,
+    an undecodable form or query string included; a wrong method -> 405 with a page that says
+    which methods the address takes.
 
     Nothing is cached between requests, so pages recover by themselves once Redis is back.
     """
@@ -29,6 +31,11 @@ class StoreErrorsMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HtmxHttpRequest) -> HttpResponse:
+        # Before any view or CSRF check reads request.GET or request.POST: there Django's
+        # errors become a bare 400 (or, with DEBUG, a crash of the debug page) or a 500.
+        problem = undecodable(request)
+        if problem:
+            return bad_request(request, problem)
         response = self.get_response(request)
         if response.status_code == 405 and not response.content:
             return method_not_allowed(request, response)
@@ -44,6 +51,36 @@ class StoreErrorsMiddleware:
         if isinstance(exception, ValidationError | BadRequest):
             return bad_request(request, str(exception))
         return None
+
+
+def undecodable(request: HttpRequest) -> str | None:
+    """Why Django cannot decode this request's query string or form, or None.
+
+    Django reads both with the Content-Type's charset whenever Python knows the codec, so one
+    that is no text encoding (`charset=rot13`, hex, base64) raised LookupError on the first
+    read of request.GET or request.POST: a 500 (`project.handlers` keeps such a charset out
+    of `request.encoding`; it is still in `content_params`). A urlencoded form must be UTF-8:
+    Django raises BadRequest for `charset=utf-16` and the like from inside the CSRF check,
+    where this middleware's process_exception never sees it, and with DEBUG the error page
+    itself crashed on re-reading the form.
+    """
+    charset = (request.content_params or {}).get("charset")
+    if charset is None:
+        return None
+    try:
+        codecs.lookup(charset)
+    except LookupError:  # unknown to Python: Django ignores it and reads UTF-8
+        return None
+    try:
+        b"-".decode(charset, "replace")  # not b"": Python returns "" without asking the codec
+    except LookupError:
+        return f"The request's charset {charset!r} is not a text encoding."
+    if request.method == "POST" and request.content_type == "application/x-www-form-urlencoded":
+        try:
+            request.POST  # noqa: B018 - read for its error; the body is small and read anyway
+        except BadRequest as error:
+            return str(error)
+    return None
 
 
 def store_unavailable(request: HtmxHttpRequest) -> HttpResponse:
