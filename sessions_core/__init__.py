@@ -1,6 +1,12 @@
 """A Python port of redis-sessions 4.0.0: same operations, messages and Redis layout."""
 
-from .errors import CorruptSession, StoreUnavailable, ValidationError
+from .errors import (
+    CorruptData,
+    CorruptSession,
+    KillInterrupted,
+    StoreUnavailable,
+    ValidationError,
+)
 from .keys import Keys
 from .store import RedisSessions
 from .types import (
@@ -20,9 +26,11 @@ from .types import (
 __all__ = [
     "Activity",
     "AppStats",
+    "CorruptData",
     "CorruptSession",
     "DValue",
     "Keys",
+    "KillInterrupted",
     "Killed",
     "NewSession",
     "RedisSessions",

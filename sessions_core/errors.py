@@ -1,4 +1,4 @@
-"""The library's exceptions: bad input, and a store that cannot be reached."""
+"""The library's exceptions: bad input, a store that cannot be reached, foreign data."""
 
 from __future__ import annotations
 
@@ -23,5 +23,21 @@ class StoreUnavailable(ConnectionError):
     """
 
 
-class CorruptSession(RuntimeError):
-    """A session hash written by another program holds data this library cannot merge."""
+class KillInterrupted(StoreUnavailable):
+    """A kill that runs in batches (`killsoid`, `killall`) was cut off by a Redis fault.
+
+    `.killed` sessions had been ended before the fault; the rest were not touched.
+    """
+
+    def __init__(self, message: str, *, killed: int) -> None:
+        super().__init__(message)
+        self.killed = killed
+
+
+class CorruptData(RuntimeError):
+    """Redis holds data of another program where the layout expects ours: a key of another
+    type, or a value this library cannot read. The message never holds a token."""
+
+
+class CorruptSession(CorruptData):
+    """A session hash written by another program holds data this library cannot read."""

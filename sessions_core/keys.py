@@ -79,6 +79,18 @@ class Keys:
         return f"{app}:{token}"
 
     @staticmethod
+    def wire(text: str) -> str | bytes:
+        """Text as it goes to Redis. An id another program stored as invalid UTF-8 is read
+        with surrogateescape; its escapes go back as the original bytes."""
+        if text.isascii():
+            return text
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            return text.encode("utf-8", "surrogateescape")
+        return text
+
+    @staticmethod
     def split_token_member(member: str) -> tuple[str, str]:
         """`{token}:{id}` -> (token, id); ids may hold ':', tokens never do."""
         token, _, id = member.partition(":")

@@ -6,10 +6,11 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import secrets
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from importlib import resources
 from typing import Any, TypeVar
 
@@ -21,7 +22,7 @@ from redis.retry import Retry
 
 from . import validation as check
 from .cache import SessionCache
-from .errors import CorruptSession, StoreUnavailable, ValidationError
+from .errors import CorruptData, CorruptSession, KillInterrupted, StoreUnavailable, ValidationError
 from .keys import SESSIONS_SUFFIX, USER_TOKENS_INFIX, USERS_SUFFIX, Keys
 from .tokens import new_token
 from .types import (
@@ -45,6 +46,7 @@ FIELDS = ("id", "r", "w", "ttl", "d", "la", "ip", "no_resave")
 ACTIVITY_WINDOWS = (60, 600, 3600, 86400)
 BATCH = 250  # sessions per wipe script call: ~5 ms of Redis time each (bench/wipe.py)
 KILLALL_BATCH = 1000  # sessions per killall script call: 5-8 ms of Redis time (README)
+KILLSOID_BATCH = 1000  # sessions per killsoid script call
 WIPE_BATCH_MAX = 5000  # wipe_batch.lua unpacks a batch; Lua's unpack stops near 8000
 APP_SAMPLE = 200
 _CONNECTION_FAULTS = (redis.ConnectionError, redis.TimeoutError, OSError)
@@ -75,6 +77,39 @@ def _checked(replies: list[Any]) -> list[Any]:
     return replies
 
 
+def _foreign(error: redis.ResponseError) -> Exception:
+    """An error reply caused by another program's data, as CorruptData; others unchanged."""
+    text = str(error)
+    if text.startswith("WRONGTYPE"):
+        return CorruptData("a key holds another type than the layout's (another program's data)")
+    if text.startswith("CORRUPT "):
+        return CorruptSession(text.removeprefix("CORRUPT ").split(" script: ")[0])
+    if text.startswith("TOOBIG "):
+        return check.too_large_d()
+    return error
+
+
+def _wipe_report(raw: Any) -> WipeReport | None:
+    """A stored wipe report, or None when the key holds anything else."""
+    if not isinstance(raw, str):
+        return None
+    try:
+        report = json.loads(raw)
+        if not isinstance(report, dict):
+            return None
+        per_app = report["per_app"]
+        return {
+            "started_at": float(report["started_at"]),
+            "duration": float(report["duration"]),
+            "removed": int(report["removed"]),
+            "per_app": {str(app): int(n) for app, n in per_app.items()},
+            "remaining": int(report["remaining"]),
+            "foreign_keys": [str(key) for key in report.get("foreign_keys", [])][:100],
+        }
+    except (ValueError, TypeError, KeyError, AttributeError, OverflowError):
+        return None
+
+
 def _check_paging(offset: Any, limit: Any) -> None:
     if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
         raise ValidationError("invalidValue", "offset must be an integer >= 0")
@@ -82,29 +117,36 @@ def _check_paging(offset: Any, limit: Any) -> None:
         raise ValidationError("invalidValue", "limit must be an integer from 1 to 1000")
 
 
-def _int(value: Any) -> int:
-    """A hash field as a number, as JavaScript's Number() would read it (missing -> 0)."""
+_INTEGER = re.compile(r"-?[0-9]{1,15}", re.ASCII)
+
+
+def _int(value: Any, field: str) -> int:
+    """An integer hash field (missing -> 0); anything else another program wrote is corrupt."""
     if value is None or value == "":
         return 0
-    try:
-        return int(value)
-    except ValueError:
-        return int(float(value))
+    if isinstance(value, int):  # a script's own reply (set's new `w`)
+        return value
+    if not _INTEGER.fullmatch(value):
+        raise CorruptSession(f"a session's {field} is not an integer")
+    return int(value)
 
 
 def _session(fields: Sequence[Any], now: int) -> Session | None:
-    """Build the original's session object from HMGET fields; None when timed out."""
+    """Build the original's session object from HMGET fields; None when timed out.
+
+    Raises CorruptSession when another program wrote fields this library cannot read.
+    """
     id, r, w, ttl, d, la, ip, no_resave = fields[:8]
     if id is None:
         return None
-    idle = now - _int(la)
+    idle = now - _int(la, "la")
     session: Session = {
         "id": str(id),
-        "r": _int(r),
-        "w": _int(w),
-        "ttl": _int(ttl),
+        "r": _int(r, "r"),
+        "w": _int(w, "w"),
+        "ttl": _int(ttl, "ttl"),
         "idle": idle,
-        "ip": str(ip),
+        "ip": "" if ip is None else str(ip),
     }
     if session["ttl"] < idle:
         return None
@@ -113,9 +155,12 @@ def _session(fields: Sequence[Any], now: int) -> Session | None:
         session["ttl"] -= idle
     if d:
         try:
-            session["d"] = json.loads(d)
+            data = json.loads(d)
         except ValueError:  # not a ValueError to callers: that would pass for bad input
             raise CorruptSession("a session's d is not valid JSON") from None
+        if not isinstance(data, dict):
+            raise CorruptSession("a session's d is JSON but not an object")
+        session["d"] = data
     return session
 
 
@@ -213,17 +258,23 @@ class RedisSessions:
             return self._read_retry.call_with_retry(do, _ignore)
         except _CONNECTION_FAULTS as error:
             raise self._unavailable(error) from None
+        except redis.ResponseError as error:
+            raise _foreign(error) from None
 
     def _write(self, do: Callable[[], T]) -> T:
         try:
             return do()
         except _CONNECTION_FAULTS as error:
             raise self._unavailable(error) from None
+        except redis.ResponseError as error:
+            raise _foreign(error) from None
 
     def _unavailable(self, error: BaseException) -> StoreUnavailable:
         return StoreUnavailable(f"Redis is unreachable ({type(error).__name__}): {self._where()}")
 
-    def _eval(self, script: Script, keys: Sequence[str], args: Sequence[str | int]) -> Any:
+    def _eval(
+        self, script: Script, keys: Sequence[str | bytes], args: Sequence[str | bytes | int]
+    ) -> Any:
         """Run a registered script: `script(keys=..., args=...)` without its per-call overhead.
 
         EVALSHA, and on NOSCRIPT (a restarted or flushed server) load the script and retry.
@@ -234,7 +285,9 @@ class RedisSessions:
             script.sha = self.redis.script_load(script.script)
             return self._eval_once(script.sha, keys, args)
 
-    def _eval_once(self, sha: str, keys: Sequence[str], args: Sequence[str | int]) -> Any:
+    def _eval_once(
+        self, sha: str, keys: Sequence[str | bytes], args: Sequence[str | bytes | int]
+    ) -> Any:
         """EVALSHA on a connection this instance keeps checked out, when no other thread uses it.
 
         The pool's per-command bookkeeping (checkout and return under a lock, metrics, retry
@@ -328,13 +381,14 @@ class RedisSessions:
         self._write(lambda: self._eval(self._create, *args))
         return {"token": str(args[1][0])}
 
-    def create_many(self, *, app: str, sessions: Sequence[NewSession]) -> list[Token]:
+    def create_many(self, *, app: str, sessions: Iterable[NewSession]) -> list[Token]:
         """Create many sessions in one pipelined round trip; all validated first."""
         check.app(app)
-        if isinstance(sessions, str | bytes | Mapping) or not all(
-            isinstance(s, Mapping) for s in sessions
-        ):
-            raise TypeError("sessions must be a sequence of session dicts")
+        if isinstance(sessions, str | bytes | Mapping):
+            raise TypeError("sessions must be an iterable of session dicts")
+        sessions = list(sessions)  # a generator is read once
+        if not all(isinstance(s, Mapping) for s in sessions):
+            raise TypeError("sessions must be an iterable of session dicts")
         prepared = [
             self._create_args(
                 app=app,
@@ -362,7 +416,7 @@ class RedisSessions:
         no_resave: bool,
     ) -> tuple[list[str], list[str | int]]:
         app = check.app(app)
-        id = check.user_id(id)
+        id = check.new_user_id(id)
         ip = check.ip(ip)
         ttl_s = check.ttl(ttl)
         data = {} if d is None else check.d(d)
@@ -378,7 +432,7 @@ class RedisSessions:
             k.user_tokens(app, id),
             k.apps_registry,
         ]
-        d_text = check.encode_json(kept) if kept else ""
+        d_text = check.d_text(kept) if kept else ""
         return keys, [token, id, ip, ttl_s, d_text, "1" if resave else "", app]
 
     def get(self, *, app: str, token: str) -> Session | None:
@@ -448,56 +502,56 @@ class RedisSessions:
         app = check.app(app)
         token = check.token(token)
         changes = check.d(d)
-        args: list[str | int] = [token, app, "w", self._channel()]
+        args: list[str | int] = [token, app, "w", self._channel(), check.MAX_D_BYTES]
+        size = 0
         for key, value in changes.items():
-            args += [key, check.encode_json(key), "" if value is None else check.encode_json(value)]
-        try:
-            reply = self._write(lambda: self._touch(keys=self._touch_keys(app, token), args=args))
-        except redis.ResponseError as error:
-            if "not a flat JSON object" in str(error):
-                raise CorruptSession("the session's d is not a flat JSON object") from None
-            raise
+            raw_key, raw_value = check.encode_json(key), check.encode_json(value)
+            size += len(raw_key) + len(raw_value)
+            args += [key, raw_key, "" if value is None else raw_value]
+        if size > check.MAX_D_BYTES // 4:
+            check.d_text(changes)  # the changes alone must fit
+        reply = self._write(lambda: self._touch(keys=self._touch_keys(app, token), args=args))
         self._forget(app, [token])
         return self._touch_reply(reply)
 
     def kill(self, *, app: str, token: str) -> Killed:
         """End one session: `{"kill": 1}`, or `{"kill": 0}` when not found."""
-        app = check.app(app)
-        token = check.token(token)
+        return self._kill_token(check.app(app), check.token(token))
+
+    def _kill_token(self, app: str, token: str, id: str = "") -> Killed:
+        """`kill`; with the id an index names, also a session key of another type."""
         k = self.keys
         killed = self._write(
             lambda: self._kill(
                 keys=self._touch_keys(app, token),
-                args=[token, app, k.user_tokens_prefix(app), self._channel()],
+                args=[token, app, k.user_tokens_prefix(app), self._channel(), k.wire(id)],
             )
         )
         self._forget(app, [token])
         return {"kill": int(killed)}
 
     def killsoid(self, *, app: str, id: str) -> Killed:
-        """End every session of one id in an app (log a user out everywhere)."""
+        """End every session of one id in an app (log a user out everywhere).
+
+        In atomic batches of KILLSOID_BATCH, so an id with 100k sessions never holds Redis
+        long. A Redis fault part-way raises `KillInterrupted` with the count ended before it.
+        """
         app = check.app(app)
         id = check.user_id(id)
         k = self.keys
-        tokens: list[str] = []
+        keys = [k.wire(k.user_tokens(app, id)), k.app_sessions(app), k.app_users(app)]
+        keys.append(k.all_sessions)
+        args = [k.wire(id), app, k.app_prefix(app), self._channel(), KILLSOID_BATCH]
+        total = self._batched_kill(self._killsoid, keys, args)
         if self.cache is not None:
-            tokens = self._members(k.user_tokens(app, id))
-        killed = self._write(
-            lambda: self._killsoid(
-                keys=[
-                    k.user_tokens(app, id),
-                    k.app_sessions(app),
-                    k.app_users(app),
-                    k.all_sessions,
-                ],
-                args=[id, app, k.app_prefix(app), self._channel()],
-            )
-        )
-        self._forget(app, tokens)
-        return {"kill": int(killed)}
+            self.cache.clear()
+        return {"kill": total}
 
     def killall(self, *, app: str) -> Killed:
-        """End every session of an app, in bounded batches so Redis never stalls."""
+        """End every session of an app, in bounded batches so Redis never stalls.
+
+        A Redis fault part-way raises `KillInterrupted` with the count ended before it.
+        """
         app = check.app(app)
         k = self.keys
         keys = [k.app_sessions(app), k.app_users(app), k.all_sessions]
@@ -508,15 +562,28 @@ class RedisSessions:
             self._channel(),
             KILLALL_BATCH,
         ]
-        total = 0
-        while True:
-            removed, left = self._write(lambda: self._eval(self._killall_batch, keys, args))
-            total += int(removed)
-            if not int(left):
-                break
+        total = self._batched_kill(self._killall_batch, keys, args)
         if self.cache is not None:
             self.cache.clear()
         return {"kill": total}
+
+    def _batched_kill(
+        self, script: Script, keys: Sequence[str | bytes], args: Sequence[str | bytes | int]
+    ) -> int:
+        """Run a kill script that answers `{killed, left}` until nothing is left."""
+        total = 0
+        while True:
+            try:
+                killed, left = self._write(lambda: self._eval(script, keys, args))
+            except StoreUnavailable as error:
+                if not total:
+                    raise
+                raise KillInterrupted(
+                    f"{error}; {total} sessions had been ended before the fault", killed=total
+                ) from None
+            total += int(killed)
+            if not int(left):
+                return total
 
     def activity(self, *, app: str, delta_time: int) -> Activity:
         """Unique ids active within the last `delta_time` seconds."""
@@ -584,7 +651,9 @@ class RedisSessions:
             raise ValueError(f"batch must be an integer from 1 to {WIPE_BATCH_MAX}")
         k = self.keys
         started = time.time()
-        backlog = int(self._read(lambda: self.redis.zcount(k.all_sessions, "-inf", int(started))))
+        backlog = int(
+            self._read(lambda: self.redis.zcount(k.all_sessions, "-inf", f"({int(started)}"))
+        )
         args: list[str | int] = [
             batch,
             k.prefix,
@@ -595,14 +664,18 @@ class RedisSessions:
         ]
         removed = 0
         per_app: dict[str, int] = {}
+        foreign: set[str] = set()
         while True:
-            reply = self._write(lambda: self._wipe_batch(keys=[k.all_sessions], args=args))
-            for app, n in zip(reply[1::2], reply[2::2], strict=True):
+            taken, counts, skipped = self._write(
+                lambda: self._wipe_batch(keys=[k.all_sessions], args=args)
+            )
+            for app, n in zip(counts[::2], counts[1::2], strict=True):
                 per_app[app] = per_app.get(app, 0) + int(n)
                 removed += int(n)
+            foreign.update(skipped)
             if progress is not None:
                 progress(removed, backlog)
-            if int(reply[0]) < batch or (should_stop is not None and should_stop()):
+            if int(taken) < batch or (should_stop is not None and should_stop()):
                 break
         if self.cache is not None and removed:
             self.cache.clear()
@@ -613,17 +686,21 @@ class RedisSessions:
             "removed": removed,
             "per_app": per_app,
             "remaining": remaining,
+            "foreign_keys": sorted(foreign),
         }
         self._write(lambda: self.redis.set(k.wipe_report, json.dumps(report)))
         return report
 
     def last_wipe(self) -> WipeReport | None:
-        """The report of the most recent wipe pass of any wiper, or None."""
-        raw = self._read(lambda: self.redis.get(self.keys.wipe_report))
-        if not raw:
-            return None
-        report: WipeReport = json.loads(raw)
-        return report
+        """The report of the most recent wipe pass of any wiper, or None (also when the key
+        holds something else than a report: another program's data)."""
+
+        def run() -> Any:
+            pipe = self.redis.pipeline(transaction=False)
+            pipe.get(self.keys.wipe_report)
+            return pipe.execute(raise_on_error=False)[0]
+
+        return _wipe_report(self._read(run))
 
     # -- reads for the dashboard -------------------------------------------------------------
 
@@ -636,7 +713,8 @@ class RedisSessions:
         found = self._read(
             lambda: self._known_apps(keys=[k.all_sessions, k.apps_registry], args=[APP_SAMPLE])
         )
-        return sorted(found)
+        # The registry is ours, but any program can write to it.
+        return sorted(app for app in found if check.APP_RE.fullmatch(app))
 
     def has_app(self, *, app: str) -> bool:
         """Whether an app is known: registered here, or holding sessions (a Node-only app).
@@ -716,12 +794,20 @@ class RedisSessions:
             for app in apps:
                 pipe.zcard(k.app_sessions(app))
                 self._count_since(keys=[k.app_users(app)], args=[*windows, 10**12], client=pipe)
-            return _results(pipe)
+            return list(pipe.execute(raise_on_error=False))
 
         replies = self._read(run) if apps else []
         stats: list[AppStats] = []
         for i, app in enumerate(apps):
             sessions, counts = replies[2 * i], replies[2 * i + 1]
+            if isinstance(sessions, Exception) or isinstance(counts, Exception):
+                # One app's index of another type must not hide the other apps' counts.
+                problem = f"{k.app_sessions(app)} or {k.app_users(app)} is not a sorted set"
+                zeros = dict.fromkeys(windows, 0)
+                stats.append(
+                    {"app": app, "sessions": 0, "users": 0, "active": zeros, "problem": problem}
+                )
+                continue
             stats.append(
                 {
                     "app": app,
@@ -751,9 +837,12 @@ class RedisSessions:
         delta = check.delta_time(delta_time)
         _check_paging(offset, limit)
         # Redis refuses offsets beyond a 64-bit integer; any offset past 2**53 is past the end.
-        total, now, members = self._window_members(app, delta, min(offset, 2**53), limit)
-        tokens = [Keys.split_token_member(m)[0] for m in members]
-        rows = self._rows(app, tokens, now)
+        try:
+            total, now, members = self._window_members(app, delta, min(offset, 2**53), limit)
+        except CorruptData:
+            problem = f"{self.keys.app_sessions(app)} is not a sorted set (another program's key)"
+            return {"total": 0, "offset": offset, "limit": limit, "rows": [], "problem": problem}
+        rows = self._rows(app, [Keys.split_token_member(m) for m in members], now)
         return {"total": total, "offset": offset, "limit": limit, "rows": rows}
 
     def user_sessions(self, *, app: str, id: str) -> list[SessionRow]:
@@ -761,7 +850,7 @@ class RedisSessions:
         app = check.app(app)
         id = check.user_id(id)
         tokens, now = self._user_tokens(app, id)
-        rows = self._rows(app, tokens, now)
+        rows = self._rows(app, [(token, id) for token in tokens], now)
         rows.sort(key=lambda row: row["last_activity"], reverse=True)
         return rows
 
@@ -783,8 +872,12 @@ class RedisSessions:
         id = check.user_id(id)
         within = None if delta_time is None else check.delta_time(delta_time)
         _check_paging(offset, limit)
-        tokens, now = self._user_live_tokens(app, id, within)
-        rows = self._rows(app, tokens[offset : offset + limit], now)
+        try:
+            tokens, now = self._user_live_tokens(app, id, within)
+        except CorruptData:
+            problem = "this id's token set (us:{id}) is not a set (another program's key)"
+            return {"total": 0, "offset": offset, "limit": limit, "rows": [], "problem": problem}
+        rows = self._rows(app, [(token, id) for token in tokens[offset : offset + limit]], now)
         return {"total": len(tokens), "offset": offset, "limit": limit, "rows": rows}
 
     def handle(self, *, app: str, token: str) -> str:
@@ -798,10 +891,15 @@ class RedisSessions:
         id = check.user_id(id)
         if not isinstance(handle, str) or not handle:
             return {"kill": 0}
-        tokens = self._members(self.keys.user_tokens(app, id))
+        try:
+            tokens = self._members(self.keys.wire(self.keys.user_tokens(app, id)))
+        except CorruptData:
+            return {"kill": 0}
         for token in tokens:
             if hmac.compare_digest(self.handle(app=app, token=token), handle):
-                return self.kill(app=app, token=token)
+                # The token comes from Redis, not from a caller: another program's odd
+                # token is still ended (and so is a session key of another type).
+                return self._kill_token(app, token, id)
         return {"kill": 0}
 
     # -- read helpers ---------------------------------------------------------------------------
@@ -814,13 +912,13 @@ class RedisSessions:
         )
         return int(reply[1]), int(reply[0]), list(reply[2:])
 
-    def _members(self, key: str) -> list[str]:
+    def _members(self, key: str | bytes) -> list[str]:
         return [str(m) for m in self._read(lambda: self.redis.smembers(key))]
 
     def _user_tokens(self, app: str, id: str) -> tuple[list[str], int]:
         def run() -> list[Any]:
             pipe = self.redis.pipeline(transaction=False)
-            pipe.smembers(self.keys.user_tokens(app, id))
+            pipe.smembers(self.keys.wire(self.keys.user_tokens(app, id)))
             pipe.time()
             return _results(pipe)
 
@@ -828,23 +926,38 @@ class RedisSessions:
         return sorted(members), int(seconds)
 
     def _user_live_tokens(self, app: str, id: str, within: int | None) -> tuple[list[str], int]:
-        """The id's live tokens, newest activity first (those active within `within` s)."""
+        """The id's live tokens, newest activity first (those active within `within` s).
+
+        Sessions another program made unreadable cannot be judged: they come last.
+        """
         tokens, now = self._user_tokens(app, id)
         activity: list[tuple[int, str]] = []
-        for token, (found, ttl, la) in zip(
+        for token, fields in zip(
             tokens, self._hmget_many(app, tokens, ("id", "ttl", "la")), strict=True
         ):
-            idle = now - _int(la)
-            if found is not None and _int(ttl) >= idle and (within is None or idle <= within):
-                activity.append((_int(la), token))
+            if isinstance(fields, Exception):
+                activity.append((-1, token))
+                continue
+            found, ttl, la = fields
+            if found is None:
+                continue
+            try:
+                last, alive_for = _int(la, "la"), _int(ttl, "ttl")
+            except CorruptSession:
+                activity.append((-1, token))
+                continue
+            idle = now - last
+            if alive_for >= idle and (within is None or idle <= within):
+                activity.append((last, token))
         activity.sort(reverse=True)
         return [token for _, token in activity], now
 
-    def _hmget_many(
-        self, app: str, tokens: Sequence[str], fields: Sequence[str]
-    ) -> list[list[Any]]:
-        """HMGET of `fields` of each token's session hash, pipelined 1000 at a time."""
-        out: list[list[Any]] = []
+    def _hmget_many(self, app: str, tokens: Sequence[str], fields: Sequence[str]) -> list[Any]:
+        """HMGET of `fields` of each token's session hash, pipelined 1000 at a time.
+
+        A key of another type answers its error in place of its fields.
+        """
+        out: list[Any] = []
         for start in range(0, len(tokens), 1000):
             chunk = tokens[start : start + 1000]
 
@@ -852,7 +965,7 @@ class RedisSessions:
                 pipe = self.redis.pipeline(transaction=False)
                 for token in chunk:
                     pipe.hmget(self.keys.session(app, token), fields)
-                return _results(pipe)
+                return list(pipe.execute(raise_on_error=False))
 
             out += self._read(run)
         return out
@@ -860,17 +973,52 @@ class RedisSessions:
     def _sessions_by_token(
         self, app: str, tokens: Sequence[str], now: int
     ) -> list[tuple[str, Session | None]]:
+        """Sessions of the library's reads (soapp, soid): unreadable ones raise CorruptData."""
         replies = self._hmget_many(app, tokens, FIELDS)
+        for reply in replies:
+            if isinstance(reply, redis.ResponseError):
+                raise _foreign(reply)
         return [(t, _session(f, now)) for t, f in zip(tokens, replies, strict=True)]
 
-    def _rows(self, app: str, tokens: Sequence[str], now: int) -> list[SessionRow]:
-        return [
-            {
-                "handle": self.handle(app=app, token=token),
-                "session": session,
-                "last_activity": now - session["idle"],
-                "expires_in": _expires_in(session),
-            }
-            for token, session in self._sessions_by_token(app, tokens, now)
-            if session is not None
-        ]
+    def _rows(self, app: str, pairs: Sequence[tuple[str, str]], now: int) -> list[SessionRow]:
+        """Dashboard rows of `(token, id)` pairs (the id as an index names it); timed-out
+        sessions are left out, unreadable ones kept with a `problem` so they can be killed."""
+        rows: list[SessionRow] = []
+        tokens = [token for token, _ in pairs]
+        for (token, id), fields in zip(pairs, self._hmget_many(app, tokens, FIELDS), strict=True):
+            handle = self.handle(app=app, token=token)
+            try:
+                if isinstance(fields, redis.ResponseError):
+                    raise _foreign(fields)
+                session = _session(fields, now)
+            except CorruptData as error:
+                ip = fields[6] if isinstance(fields, list) and fields[6] is not None else ""
+                stored_id = fields[0] if isinstance(fields, list) and fields[0] else id
+                unreadable: Session = {
+                    "id": str(stored_id),
+                    "r": 0,
+                    "w": 0,
+                    "ttl": 0,
+                    "idle": 0,
+                    "ip": str(ip),
+                }
+                rows.append(
+                    {
+                        "handle": handle,
+                        "session": unreadable,
+                        "last_activity": 0,
+                        "expires_in": 0,
+                        "problem": str(error),
+                    }
+                )
+                continue
+            if session is not None:
+                rows.append(
+                    {
+                        "handle": handle,
+                        "session": session,
+                        "last_activity": now - session["idle"],
+                        "expires_in": _expires_in(session),
+                    }
+                )
+        return rows

@@ -53,6 +53,7 @@ class SessionRow(TypedDict):
     session: Session
     last_activity: int
     expires_in: int
+    problem: NotRequired[str]  # set when another program wrote what cannot be read
 
 
 class SessionPage(TypedDict):
@@ -60,6 +61,7 @@ class SessionPage(TypedDict):
     offset: int
     limit: int
     rows: list[SessionRow]
+    problem: NotRequired[str]  # set when the index holds another program's key
 
 
 class AppStats(TypedDict):
@@ -67,6 +69,7 @@ class AppStats(TypedDict):
     sessions: int
     users: int
     active: dict[int, int]
+    problem: NotRequired[str]  # set when the app's indexes hold another program's keys
 
 
 class WipeReport(TypedDict):
@@ -75,3 +78,4 @@ class WipeReport(TypedDict):
     removed: int
     per_app: dict[str, int]
     remaining: int
+    foreign_keys: list[str]  # index keys of another type the pass left alone

@@ -21,6 +21,12 @@ TOKEN_RE = re.compile(r"[A-Za-z0-9]{64}", re.ASCII)
 LINE_BREAKS = re.compile("[\n\r\u2028\u2029]")
 DEFAULT_TTL = 7200
 MIN_SECONDS = 10
+# Upper bound of ttl and delta_time: 10 years. Redis stores a score past 2**53 inexactly, and a
+# ttl of 10**400 would be stored as infinity and never wiped.
+MAX_SECONDS = 10 * 365 * 86400
+# Upper bound of a session's `d` as JSON text (UTF-8 bytes): `set` merges it inside one Lua
+# script, which takes about 0.15 ms per kB; 64 KiB stays near 10 ms.
+MAX_D_BYTES = 65536
 
 
 def _missing(item: str) -> ValidationError:
@@ -31,9 +37,9 @@ def _bad_format(item: str) -> ValidationError:
     return ValidationError("invalidFormat", f"Invalid {item} format")
 
 
-def _encodable(value: str) -> bool:
+def _encodable(value: str, errors: str = "strict") -> bool:
     try:
-        value.encode("utf-8")
+        value.encode("utf-8", errors)
     except UnicodeEncodeError:  # lone surrogates cannot be stored
         return False
     return True
@@ -55,21 +61,31 @@ def token(value: object) -> str:
     return value
 
 
-def _text(item: str, value: object, max_length: int) -> str:
+def _text(item: str, value: object, max_length: int, errors: str = "strict") -> str:
     if value is None or value == "":
         raise _missing(item)
     if (
         not isinstance(value, str)
         or len(value) > max_length
         or LINE_BREAKS.search(value)
-        or not _encodable(value)
+        or not _encodable(value, errors)
     ):
         raise _bad_format(item)
     return value
 
 
 def user_id(value: object) -> str:
-    """An id: 1-128 characters of any Unicode but line breaks (`:` and `/` included)."""
+    """An id: 1-128 characters of any Unicode but line breaks (`:` and `/` included).
+
+    Lone surrogates U+DC80-U+DCFF are allowed: they are the bytes of an id that another
+    program stored as invalid UTF-8, as this library reads it (surrogateescape), so such an
+    id can still be addressed.
+    """
+    return _text("id", value, 128, "surrogateescape")
+
+
+def new_user_id(value: object) -> str:
+    """An id for a new session: as `user_id`, but valid UTF-8 (what Node reads back)."""
     return _text("id", value, 128)
 
 
@@ -77,20 +93,22 @@ def ip(value: object) -> str:
     return _text("ip", value, 39)
 
 
-def _seconds(value: object, message: str) -> int:
+def _seconds(name: str, value: object, message: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < MIN_SECONDS:
         raise ValidationError("invalidValue", message)
+    if value > MAX_SECONDS:
+        raise ValidationError("invalidValue", f"{name} must be at most {MAX_SECONDS} (10 years)")
     return value
 
 
 def ttl(value: object) -> int:
     if value is None:
         return DEFAULT_TTL
-    return _seconds(value, "ttl must be a positive integer >= 10")
+    return _seconds("ttl", value, "ttl must be a positive integer >= 10")
 
 
 def delta_time(value: object) -> int:
-    return _seconds(value, "deltaTime must be a positive integer >= 10")
+    return _seconds("deltaTime", value, "deltaTime must be a positive integer >= 10")
 
 
 def no_resave(value: object) -> bool:
@@ -135,3 +153,15 @@ def d(value: object) -> dict[str, DValue]:
 def encode_json(value: Any) -> str:
     """JSON as JavaScript's JSON.stringify writes it: compact, non-ASCII kept as is."""
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def too_large_d() -> ValidationError:
+    return ValidationError("invalidValue", f"d must be at most {MAX_D_BYTES} bytes as JSON")
+
+
+def d_text(value: Mapping[str, DValue]) -> str:
+    """`d` as the JSON text stored, within MAX_D_BYTES."""
+    text = encode_json(value)
+    if len(text) > MAX_D_BYTES // 4 and len(text.encode("utf-8")) > MAX_D_BYTES:
+        raise too_large_d()
+    return text

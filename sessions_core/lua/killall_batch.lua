@@ -11,7 +11,8 @@
 -- KEYS: 1 app _sessions, 2 app _users, 3 {ns}:SESSIONS
 -- ARGV: 1 app, 2 prefix of session hashes ('{ns}:{app}:'), 3 prefix of user token sets
 --       ('{ns}:{app}:us:'), 4 cache channel, 5 batch size
--- Returns {removed, left}: index entries removed in this batch, and how many the app has left.
+-- Returns {removed, left}: sessions removed in this batch, and index entries the app has left.
+-- Members that name no session (no ':', a token that is not alphanumeric) are dropped uncounted.
 local batch = tonumber(ARGV[5])
 local left = redis.call('ZCARD', KEYS[1])
 if left == 0 then
@@ -21,39 +22,43 @@ local members = redis.call('ZRANGE', KEYS[1], 0, batch - 1)
 local call = redis.call
 local app, hash_prefix, channel = ARGV[1], ARGV[2], ARGV[4]
 local hashes, globals, users, tokens_of = {}, {}, {}, {}
-for i, member in ipairs(members) do
+for _, member in ipairs(members) do
   local token, id = split_token_member(member)
-  hashes[i] = hash_prefix .. token
-  globals[i] = app .. ':' .. member
-  local of = tokens_of[id]
-  if of then
-    of[#of + 1] = token
-  else
-    tokens_of[id] = {token}
-    users[#users + 1] = id
+  if token then  -- another program's member that names no session just leaves the index
+    hashes[#hashes + 1] = hash_prefix .. token
+    globals[#globals + 1] = app .. ':' .. member
+    local of = tokens_of[id]
+    if of then
+      of[#of + 1] = token
+    else
+      tokens_of[id] = {token}
+      users[#users + 1] = id
+    end
+    call('PUBLISH', channel, app .. ':' .. token)
   end
-  call('PUBLISH', channel, app .. ':' .. token)
 end
-call('DEL', unpack(hashes))
-call('ZREM', KEYS[3], unpack(globals))
+if #hashes > 0 then
+  call('DEL', unpack(hashes))
+  redis.pcall('ZREM', KEYS[3], unpack(globals))
+end
 if left <= batch then
   local user_sets = {}
   for i, id in ipairs(users) do
     user_sets[i] = ARGV[3] .. id
   end
   call('DEL', KEYS[1], KEYS[2], unpack(user_sets))
-  return {#members, 0}
+  return {#hashes, 0}
 end
 local gone_users = {}
 for _, id in ipairs(users) do
   local user_tokens = ARGV[3] .. id
-  call('SREM', user_tokens, unpack(tokens_of[id]))
+  redis.pcall('SREM', user_tokens, unpack(tokens_of[id]))
   if call('EXISTS', user_tokens) == 0 then
     gone_users[#gone_users + 1] = id
   end
 end
 call('ZREM', KEYS[1], unpack(members))
 if #gone_users > 0 then
-  call('ZREM', KEYS[2], unpack(gone_users))
+  redis.pcall('ZREM', KEYS[2], unpack(gone_users))
 end
-return {#members, left - #members}
+return {#hashes, left - #members}

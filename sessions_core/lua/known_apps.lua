@@ -3,9 +3,15 @@
 -- The one write (SADD of apps the sample saw) is idempotent; the apps page polls this.
 -- KEYS: 1 {ns}:SESSIONS, 2 our app registry set
 -- ARGV: 1 sample size
--- Returns the registry's members.
+-- Returns the registry's members (which the caller checks: anyone may write to it).
+-- Either key may be another program's key of another type: it is then read as empty and
+-- never written.
 local seen, apps = {}, {}
-for _, member in ipairs(redis.call('ZRANDMEMBER', KEYS[1], tonumber(ARGV[1]))) do
+local sample = redis.pcall('ZRANDMEMBER', KEYS[1], tonumber(ARGV[1]))
+if sample.err then
+  sample = {}
+end
+for _, member in ipairs(sample) do
   local app = string.match(member, '^([%w_%-]+):')
   if app and #app >= 3 and #app <= 20 and not seen[app] then
     seen[app] = true
@@ -13,6 +19,10 @@ for _, member in ipairs(redis.call('ZRANDMEMBER', KEYS[1], tonumber(ARGV[1]))) d
   end
 end
 if #apps > 0 then
-  redis.call('SADD', KEYS[2], unpack(apps))
+  redis.pcall('SADD', KEYS[2], unpack(apps))
 end
-return redis.call('SMEMBERS', KEYS[2])
+local registered = redis.pcall('SMEMBERS', KEYS[2])
+if registered.err then
+  return apps
+end
+return registered

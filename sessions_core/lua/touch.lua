@@ -3,8 +3,8 @@
 -- nothing (the original reads, merges in the client, then writes).
 -- KEYS: 1 session hash, 2 app _sessions zset, 3 app _users zset, 4 {ns}:SESSIONS zset
 -- ARGV: 1 token, 2 app, 3 counter to bump ('r' for get, 'w' for set), 4 cache channel
---       ('' = do not publish), then for set, triples: raw key, key as JSON, value as JSON
---       ('' = delete the key).
+--       ('' = do not publish), then for set: 5 the most bytes `d` may hold as JSON, and
+--       triples: raw key, key as JSON, value as JSON ('' = delete the key).
 -- Returns false when the session is unknown or timed out, else
 -- {id, r, w, ttl, d, la, ip, no_resave, now} as stored before this call, except that for
 -- a set `w` and `d` are the new values.
@@ -16,9 +16,17 @@ local s = redis.call('HMGET', KEYS[1], 'id', 'r', 'w', 'ttl', 'd', 'la', 'ip', '
 if not s[1] then
   return false
 end
+-- Counters and times another program wrote as non-integers: refused before any write.
+local numbers = {}
+for i, field in ipairs({2, 3, 4, 6}) do
+  numbers[i] = s[field] and int_field(s[field]) or (not s[field] and 0)
+  if not numbers[i] then
+    return redis.error_reply('CORRUPT session fields r, w, ttl and la must hold integers')
+  end
+end
 local now = server_now()
-local ttl = tonumber(s[4]) or 0
-local idle = now - (tonumber(s[6]) or 0)
+local ttl = numbers[3]
+local idle = now - numbers[4]
 if ttl < idle then
   return false
 end
@@ -79,7 +87,11 @@ end
 local new_d = nil
 if ARGV[3] == 'w' then
   local changes, order = {}, {}
-  for i = 5, #ARGV, 3 do
+  local max_bytes = tonumber(ARGV[5])
+  if s[5] and #s[5] > max_bytes then  -- parsing is O(size): refuse before, not after
+    return redis.error_reply('TOOBIG d')
+  end
+  for i = 6, #ARGV, 3 do
     changes[ARGV[i]] = {ARGV[i + 1], ARGV[i + 2]}
     table.insert(order, ARGV[i])
   end
@@ -87,7 +99,7 @@ if ARGV[3] == 'w' then
   if s[5] and s[5] ~= '' then  -- like the original's `if (resp.d)`: '' holds no keys
     local ok, entries = pcall(parse_flat, s[5])
     if not ok then
-      return redis.error_reply('session d is not a flat JSON object')
+      return redis.error_reply('CORRUPT session d is not a flat JSON object')
     end
     for _, e in ipairs(entries) do
       local change = changes[e[1]]
@@ -109,6 +121,9 @@ if ARGV[3] == 'w' then
   end
   if #parts > 0 then
     new_d = '{' .. table.concat(parts, ',') .. '}'
+    if #new_d > max_bytes then
+      return redis.error_reply('TOOBIG d')
+    end
   end
 end
 
@@ -126,9 +141,9 @@ else
   end
   expires = now + ttl
 end
-redis.call('ZADD', KEYS[2], now, ARGV[1] .. ':' .. id)
-redis.call('ZADD', KEYS[3], now, id)
-redis.call('ZADD', KEYS[4], expires, ARGV[2] .. ':' .. ARGV[1] .. ':' .. id)
+redis.pcall('ZADD', KEYS[2], now, ARGV[1] .. ':' .. id)
+redis.pcall('ZADD', KEYS[3], now, id)
+redis.pcall('ZADD', KEYS[4], expires, ARGV[2] .. ':' .. ARGV[1] .. ':' .. id)
 if ARGV[3] == 'w' then
   s[3] = count
   if new_d then

@@ -4,27 +4,41 @@
 -- ({ns}:SESSIONS, hashes, each app's zsets) take one variadic command per batch or app, so a
 -- session costs 3 calls (SREM, EXISTS, PUBLISH) instead of 7 and a batch a few ms of Redis.
 -- Members are `{app}:{token}:{id}`; ids may hold ':', so only the first two colons split (the
--- original truncates the id). A member without two colons names no session: it leaves the
--- index uncounted (the original's wipe would leave it there forever).
+-- original truncates the id). A member without two colons, an app name or an alphanumeric token
+-- names no session: it leaves the index uncounted (the original's wipe would leave it forever).
 -- ARGV[1] must stay below Lua's unpack limit (~8000).
 -- KEYS: 1 {ns}:SESSIONS
 -- ARGV: 1 batch size, 2 namespace prefix ('{ns}:'), 3 cache channel,
 --       4 suffix of app session zsets ('_sessions'), 5 suffix of app user zsets ('_users'),
 --       6 infix of user token sets ('us:')
--- Returns {taken, app1, removed1, app2, removed2, ...}: members taken from the index (the
--- caller pages on it) and sessions removed per app.
-local members = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', server_now(),
+-- Returns {taken, {app1, removed1, app2, removed2, ...}, {foreign key, ...}}: members taken
+-- from the index (the caller pages on it), sessions removed per app, and index keys of another
+-- type that were left alone.
+-- Expiry is la + ttl and a session lives while idle <= ttl: expired means score < now.
+local members = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. server_now(),
                            'LIMIT', 0, tonumber(ARGV[1]))
 if #members == 0 then
-  return {0}
+  return {0, {}, {}}
 end
-local hashes, groups, apps = {}, {}, {}
-local find, sub, call = string.find, string.sub, redis.call
+local hashes, groups, apps, foreign = {}, {}, {}, {}
+local find, sub, call, pcall = string.find, string.sub, redis.call, redis.pcall
 local prefix, channel, user_infix = ARGV[2], ARGV[3], ARGV[6]
+-- A write to a key of another type (another program's) fails without ending the script;
+-- the key is left alone and named in the reply, once per batch.
+local function written(reply, key)
+  if type(reply) == 'table' and reply.err then
+    foreign[#foreign + 1] = key
+    return false
+  end
+  return true
+end
 for _, member in ipairs(members) do
   local first = find(member, ':', 1, true)
   local second = first and find(member, ':', first + 1, true)
-  if second and first > 1 and second > first + 1 then
+  -- An app name as the original allows it, and an alphanumeric token; anything else names
+  -- no session (and could name an index key): it only leaves the index.
+  if second and first >= 4 and first <= 21 and find(member, '[^%w_%-]') == first
+     and second > first + 1 and find(member, '[^%w]', first + 1) == second then
     local app = sub(member, 1, first - 1)
     local group = groups[app]
     if not group then
@@ -39,26 +53,28 @@ for _, member in ipairs(members) do
     local sessions = group.sessions
     sessions[#sessions + 1] = sub(member, first + 1)
     local user_tokens = group.users .. id
-    call('SREM', user_tokens, token)
-    if call('EXISTS', user_tokens) == 0 then
+    if written(pcall('SREM', user_tokens, token), user_tokens)
+       and call('EXISTS', user_tokens) == 0 then
       local gone = group.gone_users
       gone[#gone + 1] = id
     end
     call('PUBLISH', channel, sub(member, 1, second - 1))
   end
 end
-redis.call('ZREM', KEYS[1], unpack(members))
+call('ZREM', KEYS[1], unpack(members))
 if #hashes > 0 then
-  redis.call('DEL', unpack(hashes))
+  call('DEL', unpack(hashes))
 end
-local result = {#members}
+local per_app = {}
 for _, app in ipairs(apps) do
   local group = groups[app]
-  redis.call('ZREM', group.base .. ARGV[4], unpack(group.sessions))
+  local app_sessions = group.base .. ARGV[4]
+  written(pcall('ZREM', app_sessions, unpack(group.sessions)), app_sessions)
   if #group.gone_users > 0 then
-    redis.call('ZREM', group.base .. ARGV[5], unpack(group.gone_users))
+    local app_users = group.base .. ARGV[5]
+    written(pcall('ZREM', app_users, unpack(group.gone_users)), app_users)
   end
-  table.insert(result, app)
-  table.insert(result, #group.sessions)
+  per_app[#per_app + 1] = app
+  per_app[#per_app + 1] = #group.sessions
 end
-return result
+return {#members, per_app, foreign}
