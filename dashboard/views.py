@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from functools import wraps
 
 from django.core.exceptions import BadRequest
-from django.http import HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from django_htmx.http import push_url
@@ -29,12 +31,33 @@ def apps(request: HtmxHttpRequest) -> HttpResponse:
     return page(request, "dashboard/apps.html", context)
 
 
+def require_known_app(app: str) -> None:
+    """404 unless the app is registered or holds sessions (a typo, or a made-up name)."""
+    if not sessions().has_app(app=app):
+        raise Http404(f"No app named {app!r} in this namespace.")
+
+
+def known_app(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """A kill view of a known app only. Checked for logged-in POSTs alone, so the view's own
+    answers still come first for everyone else (a 405 page, the login redirect) and an
+    anonymous visitor cannot probe app names."""
+
+    @wraps(view)
+    def wrapper(request: HtmxHttpRequest, app: str) -> HttpResponse:
+        if request.method == "POST" and request.user.is_authenticated:
+            require_known_app(app)
+        return view(request, app=app)
+
+    return wrapper
+
+
 @require_GET
 @operator_required(VIEW)
 def app(request: HtmxHttpRequest, app: str) -> HttpResponse:
     query = TableQuery(request.GET)
     if not query.is_valid():
         raise BadRequest(errors_text(query))
+    require_known_app(app)
     target = fragment_target(request, {"live", "sessions"})
     context: dict[str, object] = {"app": app}
     if target != "sessions":
@@ -56,6 +79,7 @@ def user(request: HtmxHttpRequest, app: str) -> HttpResponse:
     query = UserQuery(request.GET)
     if not query.is_valid():
         raise BadRequest(errors_text(query))
+    require_known_app(app)
     data = query.cleaned_data
     context = {"app": app, **pages.user_table(app, data["id"], data["page"] or 1)}
     if fragment_target(request, {"user-sessions"}):

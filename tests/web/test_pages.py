@@ -132,7 +132,11 @@ def test_app_page_shows_live_counts_and_an_activity_chart(
     assert "4 users active in the last 24 h" in html
 
 
-def test_app_page_of_an_app_without_sessions_shows_zeros(viewer: Client) -> None:
+def test_app_page_of_an_app_without_sessions_shows_zeros(
+    viewer: Client, store: RedisSessions
+) -> None:
+    store.create(app="quiet", id="u1", ip="10.0.0.1")
+    store.killall(app="quiet")  # the app stays known (registered), now empty
     html = text(viewer.get("/apps/quiet/"))
     assert cell(html, "count-sessions") == "0"
     assert "No sessions active in the last 1 h" in html
@@ -265,7 +269,10 @@ def test_user_page_shows_every_session_of_the_id_with_its_data(
     assert cell(html, "sessions-total") == "2 live sessions in shop."
 
 
-def test_user_page_of_an_unknown_id_says_there_are_no_sessions(viewer: Client) -> None:
+def test_user_page_of_an_unknown_id_says_there_are_no_sessions(
+    viewer: Client, store: RedisSessions
+) -> None:
+    store.create(app="shop", id="u1", ip="10.0.0.1")
     html = text(viewer.get("/apps/shop/user/", {"id": "ghost"}))
     assert "No live sessions for this id." in html
     assert 'data-testid="killsoid-button"' not in html
@@ -317,7 +324,10 @@ def test_sessions_table_search_pages_through_an_id_with_many_sessions(
 
 
 @pytest.mark.parametrize("query", ["", "?id=", "?id=" + "x" * 129, "?id=a%0Ab"])
-def test_user_page_without_a_valid_id_is_400(viewer: Client, query: str) -> None:
+def test_user_page_without_a_valid_id_is_400(
+    viewer: Client, store: RedisSessions, query: str
+) -> None:
+    store.create(app="shop", id="u1", ip="10.0.0.1")
     response = viewer.get(f"/apps/shop/user/{query}")
     assert response.status_code == 400
     assert 'data-testid="problem-detail"' in text(response)

@@ -82,6 +82,7 @@ def test_pages_recover_by_themselves_when_redis_comes_back(
         assert killer.get("/healthz").status_code == 503
     finally:
         redis_server.start()
+    store.create(app="shop", id="u1", ip="10.0.0.1")  # the test server restarts empty
     # The same store and connection pool, no restart of the dashboard.
     response = killer.get("/apps/shop/", headers=htmx("live"))
     assert response.status_code == 200
