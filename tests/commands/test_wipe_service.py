@@ -214,3 +214,30 @@ def test_two_wipers_at_once_remove_every_session_exactly_once(
 
     assert removed == 5000
     assert r.zcard(KEYS.all_sessions) == 0
+
+
+def test_foreign_keys_are_logged_once_and_the_loop_never_dies_of_data(
+    redis_url: str, r: redis.Redis, wipers: list[Wiper]
+) -> None:
+    token = write_node_session(r, "app0", "u1", timed_out=True)
+    write_node_session(r, "app1", "u2", timed_out=True)
+    r.delete(KEYS.app_sessions("app0"))
+    r.set(KEYS.app_sessions("app0"), "another program's string")
+    r.zadd(KEYS.all_sessions, {"nocolon": 1})
+    r.sadd(KEYS.apps_registry, "bad app name")
+    r.set(KEYS.wipe_report, "not our json")
+    wiper = Wiper(redis_url, "--interval", "1")
+    wipers.append(wiper)
+
+    wiper.wait_for(r"Left 'rs:app0:_sessions' alone")
+    wiper.wait_for(r"Removed 2 timed-out sessions .*\(app0: 1, app1: 1\); 0 sessions left")
+    assert r.exists(KEYS.session("app0", token)) == 0
+    # A global index of another type makes passes impossible, not the service dead.
+    r.delete(KEYS.all_sessions)
+    r.set(KEYS.all_sessions, "x")
+    wiper.wait_for(r"Wipe pass impossible: .*another type")
+    wiper.wait_for(r"Wipe pass impossible")  # the next pass tries again
+    r.delete(KEYS.all_sessions)
+    wiper.wait_for("Removed 0 timed-out sessions")
+    assert sum("Left 'rs:app0:_sessions'" in line for line in wiper.seen) == 1
+    assert wiper.stop() == 0

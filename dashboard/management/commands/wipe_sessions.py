@@ -24,7 +24,7 @@ from redis.backoff import EqualJitterBackoff
 from tqdm import tqdm
 
 from dashboard.store import sessions
-from sessions_core import RedisSessions, StoreUnavailable, WipeReport
+from sessions_core import CorruptData, RedisSessions, StoreUnavailable, WipeReport
 from sessions_core.store import BATCH, WIPE_BATCH_MAX
 
 logger = logging.getLogger("dashboard.wipe_sessions")
@@ -150,6 +150,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        self.reported_keys: set[str] = set()  # foreign keys are logged once per process
         store = sessions()
         stop = threading.Event()
         interval = options["interval"] or settings.RS_WIPE_INTERVAL
@@ -161,7 +162,7 @@ class Command(BaseCommand):
                     report = self.wipe(store, stop, options)
                     self.stdout.write(summary(report))
                     self.discover(store, stop, options)
-                except StoreUnavailable as error:
+                except (StoreUnavailable, CorruptData) as error:
                     raise CommandError(str(error)) from None
             else:
                 logger.info("Wiping timed-out sessions every %d s.", interval)
@@ -190,6 +191,13 @@ class Command(BaseCommand):
                 logger.warning("%s; retrying in %.1f s.", error, delay)
                 stop.wait(delay)
                 continue
+            except CorruptData as error:
+                # Another program's key where the layout's index must be: nothing to wipe
+                # until someone removes it, but the service stays up to wipe once it is gone.
+                logger.error("Wipe pass impossible: %s; next try in %d s.", error, interval)
+            except Exception:
+                # The wipe of every app must not stop for one bad pass: log it whole, go on.
+                logger.exception("Wipe pass failed; next try in %d s.", interval)
             stop.wait(max(0.0, started + interval - time.monotonic()))
 
     def wipe(
@@ -205,6 +213,14 @@ class Command(BaseCommand):
             )
         finally:
             progress.close()
+        for key in report["foreign_keys"]:
+            if key not in self.reported_keys:
+                self.reported_keys.add(key)
+                logger.warning(
+                    "Left %r alone: it holds another type than the layout's (another "
+                    "program's key); sessions indexed there are wiped without it.",
+                    key,
+                )
         return report
 
     def discover(
