@@ -6,6 +6,7 @@ Every variable is listed, with its default, in the README's configuration table.
 from __future__ import annotations
 
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -40,6 +41,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "template_partials",
+    "axes",
     "dashboard",
 ]
 
@@ -54,6 +56,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "dashboard.middleware.StoreErrorsMiddleware",
+    # Last, as axes asks: turns a lockout flagged during the login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "project.urls"
@@ -88,9 +92,32 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out account+client before any password is checked.
+    "dashboard.login_throttle.LoginThrottleBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard:apps"
 LOGOUT_REDIRECT_URL = "login"
+
+# Login throttling (django-axes), for /accounts/login/ and /admin/login/ alike: after
+# DJANGO_LOGIN_FAILURE_LIMIT failures for one account from one client, that pair is refused,
+# the right password too, until DJANGO_LOGIN_COOLOFF_MINUTES pass without another try.
+LOGIN_FAILURE_LIMIT = env.int("DJANGO_LOGIN_FAILURE_LIMIT", default=10)
+LOGIN_COOLOFF_MINUTES = env.int("DJANGO_LOGIN_COOLOFF_MINUTES", default=15)
+if LOGIN_FAILURE_LIMIT < 1 or LOGIN_COOLOFF_MINUTES < 1:
+    sys.exit("error: DJANGO_LOGIN_FAILURE_LIMIT and DJANGO_LOGIN_COOLOFF_MINUTES must be >= 1.")
+# The client is REMOTE_ADDR; behind a reverse proxy, name the header it sets (for example
+# X-Forwarded-For; its last address is taken), or every client looks like the proxy.
+CLIENT_IP_HEADER = env.str("DJANGO_CLIENT_IP_HEADER", default="")
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_COOLOFF_MINUTES)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_DISABLE_ACCESS_LOG = True  # failures are kept (for the lockout), successes are not
+AXES_CLIENT_IP_CALLABLE = "dashboard.login_throttle.client_ip"
+AXES_LOCKOUT_CALLABLE = "dashboard.login_throttle.locked_out"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env.str("DJANGO_TIME_ZONE", default="UTC")
@@ -143,5 +170,7 @@ LOGGING = {
     "loggers": {
         # Request lines can carry query strings; keep them at WARNING and above.
         "django.server": {"level": "WARNING"},
+        # Failed logins and lockouts are WARNINGs; axes' start-up line and successes are not.
+        "axes": {"level": "WARNING"},
     },
 }
