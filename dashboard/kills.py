@@ -6,6 +6,8 @@ Without JavaScript a kill redirects back to the page it came from, with a messag
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.contrib import messages
@@ -14,6 +16,8 @@ from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 from django_htmx.http import trigger_client_event
+
+from sessions_core import KillInterrupted
 
 from . import pages
 from .forms import KillAppForm, KillSessionForm, KillUserForm, TableQuery, errors_text
@@ -47,8 +51,8 @@ def kill_user(request: HtmxHttpRequest, app: str) -> HttpResponse:
     """Log one user id out everywhere in the app (killsoid)."""
     form = _valid(KillUserForm(request.POST))
     id = form.cleaned_data["id"]
-    count = sessions().killsoid(app=app, id=id)["kill"]
-    _record(request, KillAudit.Action.KILLSOID, app=app, user_id=id, count=count)
+    with _audited(request, KillAudit.Action.KILLSOID, app=app, user_id=id) as ended:
+        ended.append(sessions().killsoid(app=app, id=id)["kill"])
     return _answer(request, app, form, back=form.cleaned_data["back"] or "user")
 
 
@@ -57,8 +61,8 @@ def kill_user(request: HtmxHttpRequest, app: str) -> HttpResponse:
 def kill_app(request: HtmxHttpRequest, app: str) -> HttpResponse:
     """End every session of the app (killall), once the operator typed its name."""
     form = _valid(KillAppForm(request.POST, app=app))
-    count = sessions().killall(app=app)["kill"]
-    _record(request, KillAudit.Action.KILLALL, app=app, count=count)
+    with _audited(request, KillAudit.Action.KILLALL, app=app) as ended:
+        ended.append(sessions().killall(app=app)["kill"])
     return _answer(request, app, form, back="app")
 
 
@@ -66,6 +70,21 @@ def _valid(form: Any) -> Any:
     if not form.is_valid():
         raise BadRequest(errors_text(form))
     return form
+
+
+@contextmanager
+def _audited(
+    request: HtmxHttpRequest, action: KillAudit.Action, *, app: str, user_id: str = ""
+) -> Iterator[list[int]]:
+    """Audit a batched kill: the count the block appends, or, when Redis fails part-way,
+    what had ended before the fault (then the fault goes on to the 503 page)."""
+    ended: list[int] = []
+    try:
+        yield ended
+    except KillInterrupted as error:
+        _record(request, action, app=app, user_id=user_id, count=error.killed, interrupted=True)
+        raise
+    _record(request, action, app=app, user_id=user_id, count=ended[0])
 
 
 def _record(
@@ -76,22 +95,38 @@ def _record(
     count: int,
     user_id: str = "",
     handle: str = "",
+    interrupted: bool = False,
 ) -> None:
     operator = request.user
     name = operator.get_username()
+    # NUL and invalid UTF-8 cannot go into a database column: stored as escapes.
+    shown_id = user_id.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
     KillAudit.objects.create(
         operator=operator if operator.is_authenticated else None,
         operator_name=name,
         action=action,
         app=app,
-        user_id=user_id,
+        user_id=shown_id.replace("\x00", "\\x00")[:128],
         session_handle=handle,
         count=count,
+        interrupted=interrupted,
     )
-    logger.info(
-        "%s: %s app=%s id=%r handle=%s ended=%d", name, action.value, app, user_id, handle, count
+    logger.log(
+        logging.WARNING if interrupted else logging.INFO,
+        "%s: %s app=%s id=%r handle=%s ended=%d%s",
+        name,
+        action.value,
+        app,
+        user_id,
+        handle,
+        count,
+        " (interrupted by a Redis fault)" if interrupted else "",
     )
-    text = f"{count} session{'' if count == 1 else 's'} ended"
+    text = f"{count:,} session{'' if count == 1 else 's'} ended"
+    if interrupted:
+        text += " before Redis failed; the others were not. Try again once Redis is back."
+        messages.error(request, text)
+        return
     messages.add_message(request, messages.SUCCESS if count else messages.WARNING, text)
 
 

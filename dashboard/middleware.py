@@ -10,9 +10,10 @@ from django.contrib import messages
 from django.core.exceptions import BadRequest
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django_htmx.http import reswap, retarget
 
-from sessions_core import StoreUnavailable, ValidationError
+from sessions_core import CorruptData, KillInterrupted, StoreUnavailable, ValidationError
 
 from .http import HtmxHttpRequest
 
@@ -47,7 +48,11 @@ class StoreErrorsMiddleware:
         if isinstance(exception, StoreUnavailable):
             # The message names host and fault only (sessions_core promises no arguments).
             logger.warning("%s %s: %s", request.method, request.path, exception)
-            return store_unavailable(request)
+            return store_unavailable(request, changed=isinstance(exception, KillInterrupted))
+        if isinstance(exception, CorruptData):
+            # Another program's key where the layout needs ours (a kill-all of an app whose
+            # index is not a sorted set): say so instead of a 500.
+            return conflict(request, str(exception))
         if isinstance(exception, ValidationError | BadRequest):
             return bad_request(request, str(exception))
         return None
@@ -83,18 +88,35 @@ def undecodable(request: HttpRequest) -> str | None:
     return None
 
 
-def store_unavailable(request: HtmxHttpRequest) -> HttpResponse:
+def store_unavailable(request: HtmxHttpRequest, *, changed: bool = False) -> HttpResponse:
+    """The Redis banner; `changed` when a kill had ended sessions before the fault (its
+    message, queued by the kill, says how many)."""
     if request.htmx:
-        response = render(request, "base.html#banner", {"store_error": True}, status=503)
+        html = render_to_string("base.html#banner", {"store_error": True}, request)
+        if changed:
+            html += render_to_string("base.html#messages", {"oob": True}, request)
+        response = HttpResponse(html, status=503)
         return reswap(retarget(response, "#unavailable"), "outerHTML")
     response = render(
         request,
         "dashboard/problem.html",
-        {"store_error": True, "title": "Redis is unreachable"},
+        {"store_error": True, "changed": changed, "title": "Redis is unreachable"},
         status=503,
     )
     response["Retry-After"] = "5"
     return response
+
+
+def conflict(request: HtmxHttpRequest, detail: str) -> HttpResponse:
+    """409: Redis holds another program's data where this action needs ours."""
+    detail = f"Nothing was changed: {detail}. Remove or rename that key, then try again."
+    if request.htmx:
+        messages.error(request, detail)
+        response = render(request, "base.html#messages", status=422)  # 422: htmx swaps it
+        return reswap(retarget(response, "#messages"), "outerHTML")
+    return render(
+        request, "dashboard/problem.html", {"title": "Conflict", "detail": detail}, status=409
+    )
 
 
 def bad_request(request: HtmxHttpRequest, detail: str) -> HttpResponse:

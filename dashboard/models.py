@@ -25,6 +25,9 @@ class KillAudit(models.Model):
     user_id = models.CharField(max_length=128, blank=True)
     session_handle = models.CharField(max_length=64, blank=True)
     count = models.PositiveIntegerField()
+    # A batched kill (log out everywhere, kill all) cut off by a Redis fault: `count` is what
+    # had ended before it; the rest of the sessions were left alone.
+    interrupted = models.BooleanField(default=False)
 
     class Meta:
         ordering = ("-at", "-id")
@@ -35,4 +38,5 @@ class KillAudit(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.operator_name} {self.action} {self.app} ({self.count})"
+        cut = ", interrupted" if self.interrupted else ""
+        return f"{self.operator_name} {self.action} {self.app} ({self.count}{cut})"
