@@ -6,6 +6,8 @@ from typing import Any
 
 from django import forms
 
+from .templatetags.dashboard import from_id_ref
+
 # Windows of the soapp table: 1 min ... 30 days, as the issue asks.
 WINDOWS: list[tuple[int, str]] = [
     (60, "1 min"),
@@ -43,21 +45,37 @@ class TableQuery(forms.Form):
         return {"window": data["window"], "page": data["page"] or 1, "q": data["q"] or ""}
 
 
-class UserQuery(forms.Form):
+class _IdOrRef(forms.Form):
+    """A user id, as text (`id`) or as the opaque `ref` the dashboard's own pages send
+    (`id_ref`): any id a page shows can be addressed, NUL and invalid UTF-8 included."""
+
+    id = _IdField(required=False)
+    ref = forms.CharField(max_length=1000, required=False)  # 128 characters of 4 bytes
+
+    def clean(self) -> dict[str, Any] | None:
+        data = super().clean() or {}
+        if data.get("ref"):
+            id = from_id_ref(data["ref"])
+            if id is None:
+                self.add_error("ref", "This is not a user id reference.")
+            data["id"] = id
+        if not data.get("id") and not self.has_error("ref"):
+            self.add_error("id", "This field is required.")
+        return data
+
+
+class UserQuery(_IdOrRef):
     """The user page's state: the id, and the page of its sessions."""
 
-    id = _IdField()
     page = forms.IntegerField(min_value=1, max_value=10**6, required=False)
 
 
-class KillSessionForm(TableQuery):
-    id = _IdField()
+class KillSessionForm(_IdOrRef, TableQuery):
     handle = forms.RegexField(regex=r"^[0-9a-f]{1,64}$")
     back = forms.ChoiceField(choices=[("app", "app"), ("user", "user")], required=False)
 
 
-class KillUserForm(TableQuery):
-    id = _IdField()
+class KillUserForm(_IdOrRef, TableQuery):
     confirm = forms.BooleanField(
         required=True, error_messages={"required": "Tick the box to confirm."}
     )

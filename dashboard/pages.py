@@ -10,13 +10,20 @@ from urllib.parse import urlencode
 from django.core.paginator import Page, Paginator
 from django.urls import reverse
 
-from sessions_core import SessionPage, SessionRow
+from sessions_core import CorruptData, SessionPage, SessionRow
 
 from .charts import activity_bars
 from .forms import DEFAULT_WINDOW, WINDOW_NAMES, WINDOWS
 from .models import KillAudit
 from .store import sessions
-from .templatetags.dashboard import data_items, data_keys, user_url
+from .templatetags.dashboard import (
+    data_items,
+    data_keys,
+    id_query,
+    id_ref,
+    printable,
+    user_url,
+)
 
 PAGE_SIZE = 50
 AUDIT_PAGE_SIZE = 50
@@ -34,7 +41,10 @@ def app_live(app: str) -> dict[str, Any]:
     """An app's live counts and its activity chart over 24 h."""
     store = sessions()
     (stats,) = store.app_stats(apps=[app], windows=[w for w, _ in LIVE_WINDOWS])
-    histogram = store.activity_histogram(app=app, bucket=3600, buckets=24)
+    try:
+        histogram = store.activity_histogram(app=app, bucket=3600, buckets=24)
+    except CorruptData:  # the stats carry the problem: no chart for an unreadable index
+        histogram = [0] * 24
     return {
         "stats": stats,
         "live_windows": LIVE_WINDOWS,
@@ -72,6 +82,7 @@ def app_table(app: str, *, window: int, page: int, q: str) -> dict[str, Any]:
         **_row_links(app),
         "rows": _shown(result["rows"]),
         "total": result["total"],
+        "problem": result.get("problem", ""),
         "state": state,
         "window_name": WINDOW_NAMES[window],
         "windows": WINDOWS,
@@ -93,9 +104,11 @@ def user_table(app: str, id: str, page: int = 1) -> dict[str, Any]:
     result, page, pages = _paged(read, page)
     return {
         **_row_links(app),
-        "id": id,
+        "id": printable(id),
+        "ref": id_ref(id),
         "rows": _shown(result["rows"]),
         "total": result["total"],
+        "problem": result.get("problem", ""),
         "state": {"window": DEFAULT_WINDOW, "page": page, "q": ""},
         "page_number": page,
         "pages": pages,
@@ -125,6 +138,10 @@ def _shown(rows: list[SessionRow]) -> list[dict[str, Any]]:
     return [
         {
             **row,
+            "id": printable(row["session"]["id"]),
+            "ref": id_ref(row["session"]["id"]),
+            "ip": printable(row["session"]["ip"]),
+            "id_query": id_query(row["session"]["id"]),
             "no_resave": bool(row["session"].get("no_resave")),
             "data": data_items(row["session"].get("d")),
             "data_keys": data_keys(row["session"].get("d")),

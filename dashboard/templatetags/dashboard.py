@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import time
 from collections.abc import Mapping
@@ -64,12 +66,52 @@ def duration(seconds: float) -> SafeString:
     return format_html('<span title="{} s">{}</span>', int(seconds), human_duration(seconds))
 
 
+def id_ref(id: str) -> str:
+    """An id as an opaque, HTML-safe reference: its bytes in unpadded base64url.
+
+    Forms carry ids this way: a browser turns NUL into U+FFFD in any field, and an id another
+    program stored as invalid UTF-8 (read with surrogateescape) has no text form at all.
+    """
+    raw = id.encode("utf-8", "surrogateescape")
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+
+def from_id_ref(ref: str) -> str | None:
+    """The id an `id_ref` names, or None when `ref` is no such reference."""
+    try:
+        raw = base64.urlsafe_b64decode(ref + "=" * (-len(ref) % 4))
+    except (binascii.Error, ValueError):
+        return None
+    return raw.decode("utf-8", "surrogateescape") if raw else None
+
+
+def _textual(id: str) -> bool:
+    """Whether an id survives a trip through an HTML form or a URL as plain text."""
+    return "\x00" not in id and printable(id) == id
+
+
+def printable(text: str) -> str:
+    """Text safe to render: an invalid UTF-8 byte (a surrogate escape) and NUL become U+FFFD."""
+    if text.isascii() and "\x00" not in text:
+        return text
+    return (
+        text.encode("utf-8", "surrogateescape").decode("utf-8", "replace").replace("\x00", "\ufffd")
+    )
+
+
+@register.filter
+def isolated(text: str) -> str:
+    """Printable text between FSI and PDI: for titles and attributes, where <bdi> cannot go,
+    so a right-to-left override inside an id cannot rewrite the words around it."""
+    return f"\u2068{printable(text)}\u2069"
+
+
 @register.simple_tag
 def user_url(app: str, id: str, page: int = 1) -> str:
     """The user page of an id; the id travels in the query string, percent-encoded.
 
     Page 1 is left out of the query string."""
-    query = urlencode({"id": id, "page": page}) if page > 1 else id_query(id)
+    query = id_query(id) + (f"&page={page}" if page > 1 else "")
     return f"{reverse('dashboard:user', args=[app])}?{query}"
 
 
@@ -81,8 +123,9 @@ def count(n: int) -> str:
 
 @register.filter
 def id_query(id: str) -> str:
-    """`id=<id>` percent-encoded, to follow a user page URL reversed once per table."""
-    return urlencode({"id": id})
+    """`id=<id>` percent-encoded, to follow a user page URL reversed once per table; an id
+    that plain text cannot carry goes as `ref=<id_ref>`."""
+    return urlencode({"id": id} if _textual(id) else {"ref": id_ref(id)})
 
 
 @register.filter
@@ -93,19 +136,19 @@ def data_items(d: Mapping[str, object] | None) -> list[tuple[str, str]]:
     """
     if not d:
         return []
-    return [(key, readable(value)) for key, value in sorted(d.items())]
+    return [(printable(key), readable(value)) for key, value in sorted(d.items())]
 
 
 @register.filter
 def data_keys(d: Mapping[str, object] | None) -> str:
-    return ", ".join(sorted(d)) if d else ""
+    return printable(", ".join(sorted(d))) if d else ""
 
 
 def readable(value: object) -> str:
-    """Strings as they are; numbers, booleans and null as JSON writes them."""
+    """Strings as they are; numbers, booleans, null (and another program's nesting) as JSON."""
     if isinstance(value, str):
-        return value
-    return json.dumps(value)
+        return printable(value)
+    return printable(json.dumps(value, ensure_ascii=False))
 
 
 @register.filter

@@ -8,6 +8,7 @@ import pytest
 from django.test import Client
 
 from dashboard.models import KillAudit
+from dashboard.templatetags.dashboard import from_id_ref
 from sessions_core import RedisSessions
 from tests.web.conftest import htmx
 
@@ -101,9 +102,9 @@ def test_hostile_ids_can_be_killed_one_session_at_a_time_from_the_forms_in_the_p
     killer: Client, store: RedisSessions, hostile: str
 ) -> None:
     page = Page(killer.get("/apps/shop/user/", {"id": hostile}).content.decode())
-    forms = [h for h in page.hidden if h["name"] in {"id", "handle"}]
-    sent = {"id": forms[0]["value"], "handle": forms[1]["value"], "back": "user"}
-    assert sent["id"] == hostile
+    forms = [h for h in page.hidden if h["name"] in {"ref", "handle"}]
+    sent = {"ref": forms[0]["value"], "handle": forms[1]["value"], "back": "user"}
+    assert from_id_ref(sent["ref"]) == hostile
     response = killer.post("/apps/shop/kill/session/", sent, headers=htmx("user-sessions"))
     assert_inert(response.content.decode())
     assert "1 session ended" in response.content.decode()
