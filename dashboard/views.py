@@ -7,7 +7,8 @@ from collections.abc import Callable
 from functools import wraps
 
 from django.core.exceptions import BadRequest
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from django_htmx.http import push_url
@@ -17,6 +18,7 @@ from sessions_core import StoreUnavailable
 from . import pages
 from .forms import TableQuery, UserQuery, errors_text
 from .http import HtmxHttpRequest
+from .middleware import bad_request
 from .permissions import VIEW, operator_required
 from .render import fragment, fragment_target, page
 from .store import sessions
@@ -108,3 +110,17 @@ def healthz(request: HtmxHttpRequest) -> JsonResponse:
         return JsonResponse({"status": "unavailable", "redis": {"ok": False}}, status=503)
     rtt_ms = round((time.perf_counter() - started) * 1000, 2)
     return JsonResponse({"status": "ok", "redis": {"ok": True, "rtt_ms": rtt_ms}})
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """A form refused by the CSRF check, in the dashboard's look (Django's own page carries an
+    inline style, which the Content-Security-Policy blocks). The reason is logged by Django."""
+    detail = (
+        "This form was refused because it could not be checked as coming from this dashboard: "
+        "the page was open too long, or this browser blocks cookies. Reload the page and try again."
+    )
+    if getattr(request, "htmx", False):
+        return bad_request(request, detail)  # type: ignore[arg-type]
+    return render(
+        request, "dashboard/problem.html", {"title": "Form refused", "detail": detail}, status=403
+    )

@@ -100,6 +100,8 @@ AUTHENTICATION_BACKENDS = [
     "dashboard.login_throttle.LoginThrottleBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
+# A refused form gets the dashboard's page (Django's own has an inline style the CSP blocks).
+CSRF_FAILURE_VIEW = "dashboard.views.csrf_failure"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard:apps"
 LOGOUT_REDIRECT_URL = "login"

@@ -135,3 +135,21 @@ def test_the_500_page_has_the_policy(
     assert policy(response) == DIRECTIVES
     assert Inline(response.content.decode()).found == []
 
+
+def test_a_form_refused_by_the_csrf_check_is_the_dashboards_page(
+    make_user: Callable[..., User], seeded: RedisSessions
+) -> None:
+    """Django's own CSRF page has an inline style; this one has nothing the policy blocks."""
+    client = client_for("killer", make_user, enforce_csrf_checks=True)
+    response = client.post("/apps/shop/kill/all/", {"confirm": "shop"})
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert "<h1>Form refused</h1>" in html and "Reload the page and try again." in html
+    assert Inline(html).found == []
+    assert policy(response) == DIRECTIVES
+    assert len(seeded.soid(app="shop", id="u1")["sessions"]) == 1
+
+    fragment = client.post("/apps/shop/kill/all/", {"confirm": "shop"}, headers=htmx("sessions"))
+    assert fragment.status_code == 422
+    assert fragment["HX-Retarget"] == "#messages"
+    assert "Reload the page and try again." in fragment.content.decode()
