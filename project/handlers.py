@@ -1,10 +1,11 @@
-"""Django's WSGI and ASGI handlers, with requests that survive any Content-Type charset.
+"""Django's WSGI handler, with requests that survive any Content-Type charset.
 
-Django decodes the query string and the form with the Content-Type's charset whenever Python
+Django's WSGIRequest decodes the query string with the Content-Type's charset whenever Python
 knows the codec. A codec that is no text encoding (`charset=rot13`, hex, base64) then raises
 LookupError while the request object is being built: before any middleware, so the server
 itself answers 500. These requests leave such a charset unset, as Django leaves one it does
-not know; the dashboard's middleware then answers with its 400 page.
+not know; the dashboard's middleware then answers with its 400 page. (ASGIRequest reads the
+query string as UTF-8 whatever the charset, so the ASGI entry point needs none of this.)
 """
 
 from __future__ import annotations
@@ -13,8 +14,6 @@ from collections.abc import Mapping
 from typing import Any
 
 import django
-from django.core.handlers.asgi import ASGIHandler as DjangoASGIHandler
-from django.core.handlers.asgi import ASGIRequest as DjangoASGIRequest
 from django.core.handlers.wsgi import WSGIHandler as DjangoWSGIHandler
 from django.core.handlers.wsgi import WSGIRequest as DjangoWSGIRequest
 from django.http import HttpRequest
@@ -41,26 +40,11 @@ class WSGIRequest(DjangoWSGIRequest):
         set_content_type_params(self, meta)
 
 
-class ASGIRequest(DjangoASGIRequest):
-    def _set_content_type_params(self, meta: Mapping[str, Any]) -> None:
-        set_content_type_params(self, meta)
-
-
 class WSGIHandler(DjangoWSGIHandler):
     request_class = WSGIRequest
-
-
-class ASGIHandler(DjangoASGIHandler):
-    request_class = ASGIRequest
 
 
 def get_wsgi_application() -> WSGIHandler:
     """`django.core.wsgi.get_wsgi_application`, with the requests above."""
     django.setup(set_prefix=False)
     return WSGIHandler()
-
-
-def get_asgi_application() -> ASGIHandler:
-    """`django.core.asgi.get_asgi_application`, with the requests above."""
-    django.setup(set_prefix=False)
-    return ASGIHandler()

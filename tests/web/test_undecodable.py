@@ -10,10 +10,11 @@ plain handler).
 
 from __future__ import annotations
 
+import asyncio
 import http.client
 import secrets
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
@@ -167,3 +168,47 @@ def test_an_unknown_charset_is_read_as_utf8_as_django_does(
     )
     assert status == 302
     assert store.soid(app="shop", id="u1")["sessions"] == []
+
+
+def test_the_asgi_application_answers_the_house_400_page_too(
+    redis_settings: object, db: None
+) -> None:
+    """ASGIRequest reads the query string as UTF-8; the form is the middleware's to refuse.
+    (`db`: Django closes old connections around each request.)"""
+    from asgiref.sync import async_to_sync
+
+    from project.asgi import application
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/accounts/login/",
+        "raw_path": b"/accounts/login/",
+        "query_string": b"next=%2Faudit%2F",
+        "root_path": "",
+        "headers": [
+            (b"host", b"localhost"),
+            (b"content-type", b"application/x-www-form-urlencoded; charset=rot13"),
+        ],
+        "client": ("127.0.0.1", 40000),
+        "server": ("localhost", 80),
+    }
+    body = [{"type": "http.request", "body": FORM.encode(), "more_body": False}]
+    sent: list[Mapping[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        if body:
+            return body.pop()
+        await asyncio.Event().wait()  # the client stays connected
+        raise AssertionError("unreachable")
+
+    async def send(message: Mapping[str, Any]) -> None:
+        sent.append(message)
+
+    async_to_sync(application)(scope, receive, send)
+    [start] = [m for m in sent if m["type"] == "http.response.start"]
+    html = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    assert_house_400(start["status"], html.decode(), "&#x27;rot13&#x27; is not a text encoding")
