@@ -121,6 +121,8 @@ AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_COOLOFF_MINUTES)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_DISABLE_ACCESS_LOG = True  # failures are kept (for the lockout), successes are not
+# A failure's form is kept with the attempt (in /admin/): masked, like the password.
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "csrfmiddlewaretoken"]
 AXES_CLIENT_IP_CALLABLE = "dashboard.login_throttle.client_ip"
 AXES_LOCKOUT_CALLABLE = "dashboard.login_throttle.locked_out"
 

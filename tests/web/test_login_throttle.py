@@ -159,3 +159,15 @@ def test_the_lockout_page_keeps_a_safe_next_and_drops_another_sites(operators: N
     assert "evil.example" not in evil.content.decode()
     admin = fail(client, "/admin/login/", "alice", 1)
     assert 'name="next" value="/admin/"' in admin.content.decode()
+
+
+def test_a_recorded_failure_keeps_neither_the_password_nor_the_csrf_token(operators: None) -> None:
+    client = Client(enforce_csrf_checks=True)
+    client.get("/accounts/login/")
+    token = client.cookies["csrftoken"].value
+    form = {"username": "alice", "password": "s3cret-guess", "csrfmiddlewaretoken": token}
+    assert client.post("/accounts/login/", form).status_code == 200
+    (attempt,) = apps.get_model("axes", "AccessAttempt").objects.all()
+    assert (attempt.username, attempt.failures_since_start) == ("alice", 1)
+    assert "s3cret-guess" not in attempt.post_data
+    assert token not in attempt.post_data
