@@ -7,7 +7,7 @@ from collections.abc import Callable
 from functools import wraps
 
 from django.core.exceptions import BadRequest
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotFound, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -33,10 +33,15 @@ def apps(request: HtmxHttpRequest) -> HttpResponse:
     return page(request, "dashboard/apps.html", context)
 
 
-def require_known_app(app: str) -> None:
-    """404 unless the app is registered or holds sessions (a typo, or a made-up name)."""
-    if not sessions().has_app(app=app):
-        raise Http404(f"No app named {app!r} in this namespace.")
+def unknown_app(request: HtmxHttpRequest, app: str) -> HttpResponse | None:
+    """None for an app that is registered or holds sessions; else a 404 (a typo, a made-up
+    name, or an app gone since the page was loaded). An htmx request (a poll, a kill) gets no
+    fragment but HX-Refresh: its page reloads and shows the 404 page."""
+    if sessions().has_app(app=app):
+        return None
+    if request.htmx:
+        return HttpResponseNotFound(headers={"HX-Refresh": "true"})
+    raise Http404(f"No app named {app!r} in this namespace.")
 
 
 def known_app(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -47,7 +52,9 @@ def known_app(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     @wraps(view)
     def wrapper(request: HtmxHttpRequest, app: str) -> HttpResponse:
         if request.method == "POST" and request.user.is_authenticated:
-            require_known_app(app)
+            missing = unknown_app(request, app)
+            if missing:
+                return missing
         return view(request, app=app)
 
     return wrapper
@@ -59,7 +66,9 @@ def app(request: HtmxHttpRequest, app: str) -> HttpResponse:
     query = TableQuery(request.GET)
     if not query.is_valid():
         raise BadRequest(errors_text(query))
-    require_known_app(app)
+    missing = unknown_app(request, app)
+    if missing:
+        return missing
     target = fragment_target(request, {"live", "sessions"})
     context: dict[str, object] = {"app": app}
     if target != "sessions":
@@ -81,7 +90,9 @@ def user(request: HtmxHttpRequest, app: str) -> HttpResponse:
     query = UserQuery(request.GET)
     if not query.is_valid():
         raise BadRequest(errors_text(query))
-    require_known_app(app)
+    missing = unknown_app(request, app)
+    if missing:
+        return missing
     data = query.cleaned_data
     context = {"app": app, **pages.user_table(app, data["id"], data["page"] or 1)}
     if fragment_target(request, {"user-sessions"}):

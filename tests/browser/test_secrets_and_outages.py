@@ -64,6 +64,9 @@ def test_a_redis_outage_shows_a_banner_and_the_page_recovers_by_itself(
         expect(page.get_by_test_id("count-sessions")).to_have_text("1")  # last known, kept
     finally:
         redis_server.start()  # same port, empty: the store comes back without its data
+    # The app's servers write again (an app unknown to the store is a 404, its page reloaded).
+    rs.create(app="shop", id="olga", ip="10.9.0.3")
+    rs.killall(app="shop")
 
     with page.expect_response(lambda response: response.status == 200):
         page.clock.fast_forward(5_000)

@@ -37,10 +37,13 @@ def test_pages_of_an_unknown_app_are_404(viewer: Client, shop: RedisSessions, ur
 
 
 @pytest.mark.parametrize("target", ["live", "sessions"])
-def test_fragments_of_an_unknown_app_are_404(
+def test_fragments_of_an_unknown_app_are_404_that_reload_the_page(
     viewer: Client, shop: RedisSessions, target: str
 ) -> None:
-    assert viewer.get("/apps/nosuch/", headers=htmx(target)).status_code == 404
+    """A poll of an app gone since the page was loaded: the page reloads, as a 404 page."""
+    response = viewer.get("/apps/nosuch/", headers=htmx(target))
+    assert response.status_code == 404
+    assert response["HX-Refresh"] == "true"
 
 
 @pytest.mark.parametrize("url", KILLS)
@@ -48,7 +51,8 @@ def test_kills_in_an_unknown_app_are_404_and_end_nothing(
     killer: Client, shop: RedisSessions, url: str
 ) -> None:
     assert killer.post(url, KILLS[url]).status_code == 404
-    assert killer.post(url, KILLS[url], headers=htmx("sessions")).status_code == 404
+    fragment = killer.post(url, KILLS[url], headers=htmx("sessions"))
+    assert (fragment.status_code, fragment["HX-Refresh"]) == (404, "true")
     assert len(shop.soid(app="shop", id="u1")["sessions"]) == 1
     assert not KillAudit.objects.exists()
 
