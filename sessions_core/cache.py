@@ -35,6 +35,7 @@ class SessionCache:
         self._entries: TTLCache[str, Session] = TTLCache(maxsize=maxsize, ttl=ttl)
         # When each key was last dropped, so a read that raced with a drop is not stored.
         self._dropped: TTLCache[str, int] = TTLCache(maxsize=maxsize, ttl=ttl)
+        self._cleared = 0  # the tick of the last clear(): older reads are not stored either
         self._ticks = itertools.count(1)
         self._lock = threading.Lock()
         self._client_factory = client_factory
@@ -61,7 +62,7 @@ class SessionCache:
         if not self.subscribed.is_set():
             return
         with self._lock:
-            if self._dropped.get(key, 0) < read_at:
+            if max(self._dropped.get(key, 0), self._cleared) < read_at:
                 self._entries[key] = copy.deepcopy(session)
 
     def drop(self, key: str) -> None:
@@ -72,6 +73,7 @@ class SessionCache:
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._cleared = next(self._ticks)
 
     def __len__(self) -> int:
         with self._lock:
