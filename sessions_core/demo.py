@@ -9,11 +9,16 @@ It exists for `manage.py seed_demo` and tests; an application never needs it.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from importlib import resources
-from typing import TypedDict
+from typing import TYPE_CHECKING, TypedDict
 
+from . import parse
 from . import validation as check
-from .store import RedisSessions, _load_script, _results
+from .keys import Keys
+from .plans import Pipe, Plan, Run
+from .scripts import script
+
+if TYPE_CHECKING:
+    from .store import RedisSessions
 
 
 class Backdate(TypedDict):
@@ -24,39 +29,45 @@ class Backdate(TypedDict):
     idle: int
 
 
-def backdate_many(rs: RedisSessions, *, app: str, sessions: Sequence[Backdate]) -> int:
-    """Set each session's last activity `idle` seconds ago; returns how many were found.
+class DemoData:
+    """The plan of `backdate_many`. Needs `keys`."""
 
-    `idle` must be below the session's ttl, or the session is timed out at once. One
-    pipelined round trip; each session is updated atomically.
-    """
-    app = check.app(app)
-    prepared = []
-    for s in sessions:
-        idle = s["idle"]
-        if isinstance(idle, bool) or not isinstance(idle, int) or idle < 0:
-            raise ValueError("idle must be an integer >= 0")
-        prepared.append((check.token(s["token"]), check.user_id(s["id"]), idle))
-    if not prepared:
-        return 0
-    prelude = resources.files(__package__).joinpath("lua", "_remove_session.lua")
-    script = _load_script(rs.redis, "backdate", prelude.read_text("utf-8"))
-    k = rs.keys
+    keys: Keys
 
-    def run() -> int:
-        pipe = rs.redis.pipeline(transaction=False)
-        for token, id, idle in prepared:
-            script(
-                keys=[
+    def _backdate_many(self, *, app: str, sessions: Sequence[Backdate]) -> Plan[int]:
+        app = check.app(app)
+        prepared = []
+        for s in sessions:
+            idle = s["idle"]
+            if isinstance(idle, bool) or not isinstance(idle, int) or idle < 0:
+                raise ValueError("idle must be an integer >= 0")
+            prepared.append((check.token(s["token"]), check.user_id(s["id"]), idle))
+        if not prepared:
+            return 0
+        k = self.keys
+        backdate = script("backdate")
+        calls = [
+            Run(
+                backdate,
+                [
                     k.session(app, token),
                     k.app_sessions(app),
                     k.app_users(app),
                     k.all_sessions,
                     k.user_tokens(app, id),
                 ],
-                args=[token, id, app, idle, k.app_prefix(app)],
-                client=pipe,
+                [token, id, app, idle, k.app_prefix(app)],
             )
-        return sum(int(found) for found in _results(pipe))
+            for token, id, idle in prepared
+        ]
+        replies = parse.checked((yield Pipe(calls, write=True)))
+        return sum(int(found) for found in replies)
 
-    return rs._write(run)
+
+def backdate_many(rs: RedisSessions, *, app: str, sessions: Sequence[Backdate]) -> int:
+    """Set each session's last activity `idle` seconds ago; returns how many were found.
+
+    `idle` must be below the session's ttl, or the session is timed out at once. One
+    pipelined round trip; each session is updated atomically.
+    """
+    return rs.backdate_many(app=app, sessions=sessions)

@@ -224,3 +224,16 @@ def test_listener_resubscribes_after_a_redis_restart_and_never_serves_stale(
     finally:
         store.close()
         server.stop()
+
+
+def test_a_new_caching_instance_serves_its_first_reads_from_the_cache(
+    redis_url: str, r: redis.Redis
+) -> None:
+    # The constructor waits for the listener's subscription, so the very first get is stored
+    # and the second served, as in the original (no thread timing involved).
+    with RedisSessions(url=redis_url, cachetime=60) as store:
+        assert store.cache is not None and store.cache.subscribed.is_set()
+        token = store.create(app=APP, id="u1", ip="10.0.0.1")["token"]
+        first = store.get(app=APP, token=token)
+        assert store.get(app=APP, token=token) == first
+    assert r.hget(f"rs:{APP}:{token}", "r") == "2"  # one read reached Redis

@@ -9,7 +9,7 @@ before the write is stale, so it must not be stored (see `SessionCache.tick` and
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -59,10 +59,10 @@ def test_a_read_that_raced_with_another_instances_write_is_not_cached(
     assert cache is not None
     key = f"{APP}:{token}"  # the cache message, and the cache's key, of this session
     read_returned, release_read, message_handled = (threading.Event() for _ in range(3))
-    real_read, real_drop = cached._read, cache.drop
+    real_read, real_drop = cached._execute, cache.drop
 
-    def held_read(do: Callable[[], Any]) -> Any:  # every Redis read of the store goes here
-        reply = real_read(do)
+    def held_read(request: Any) -> Any:  # every Redis request of the store goes here
+        reply = real_read(request)
         read_returned.set()
         release_read.wait(WAIT)
         return reply
@@ -72,7 +72,7 @@ def test_a_read_that_raced_with_another_instances_write_is_not_cached(
         if k == key:
             message_handled.set()
 
-    monkeypatch.setattr(cached, "_read", held_read)
+    monkeypatch.setattr(cached, "_execute", held_read)
     monkeypatch.setattr(cache, "drop", watched_drop)
 
     replies: list[Session | None] = []

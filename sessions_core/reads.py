@@ -1,0 +1,214 @@
+"""The dashboard's reads: apps and their counts, pages of sessions with handles (never tokens),
+and the kill by handle. Another program's unreadable data is marked, never fatal."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Sequence
+
+from . import parse
+from . import validation as check
+from .errors import CorruptData, ValidationError
+from .keys import Keys
+from .operations import Operations
+from .plans import Pipe, Plan, Run
+from .scripts import script
+from .types import AppStats, Killed, Session, SessionPage, SessionRow
+
+ACTIVITY_WINDOWS = (60, 600, 3600, 86400)
+APP_SAMPLE = 200
+
+
+class DashboardReads(Operations):
+    """The plans of the dashboard's reads. Needs `keys`, `cache` and `_handle_key`."""
+
+    _handle_key: bytes
+
+    def handle(self, *, app: str, token: str) -> str:
+        """A non-secret name for a session: an HMAC of its token, safe in HTML and URLs."""
+        mac = hmac.new(self._handle_key, f"{app}:{token}".encode(), hashlib.sha256)
+        return mac.hexdigest()[:24]
+
+    def _apps(self) -> Plan[list[str]]:
+        k = self.keys
+        found = yield Run(script("known_apps"), [k.all_sessions, k.apps_registry], [APP_SAMPLE])
+        # The registry is ours, but any program can write to it.
+        return sorted(app for app in found if check.APP_RE.fullmatch(app))
+
+    def _has_app(self, *, app: str) -> Plan[bool]:
+        app = check.app(app)
+        k = self.keys
+        replies = yield Pipe(
+            [("EXISTS", k.app_sessions(app), k.app_users(app)), ("SISMEMBER", k.apps_registry, app)]
+        )
+        # An error reply (a registry key of another type, written by another program) is a no.
+        return any(isinstance(reply, int) and reply > 0 for reply in replies)
+
+    def _app_stats(
+        self, *, apps: Sequence[str], windows: Sequence[int] = ACTIVITY_WINDOWS
+    ) -> Plan[list[AppStats]]:
+        apps = [check.app(a) for a in apps]
+        windows = [check.delta_time(w) for w in windows]
+        if not apps:
+            return []
+        k = self.keys
+        count_since = script("count_since")
+        items: list[Run | tuple[str, ...]] = []
+        for app in apps:
+            items.append(("ZCARD", k.app_sessions(app)))
+            items.append(Run(count_since, [k.app_users(app)], [*windows, 10**12]))
+        replies = yield Pipe(items)
+        stats: list[AppStats] = []
+        for i, app in enumerate(apps):
+            sessions, counts = replies[2 * i], replies[2 * i + 1]
+            if isinstance(sessions, Exception) or isinstance(counts, Exception):
+                # One app's index of another type must not hide the other apps' counts.
+                problem = f"{k.app_sessions(app)} or {k.app_users(app)} is not a sorted set"
+                zeros = dict.fromkeys(windows, 0)
+                stats.append(
+                    {"app": app, "sessions": 0, "users": 0, "active": zeros, "problem": problem}
+                )
+                continue
+            active = {w: int(c) for w, c in zip(windows, counts[1:-1], strict=True)}
+            stats.append(
+                {"app": app, "sessions": int(sessions), "users": int(counts[-1]), "active": active}
+            )
+        return stats
+
+    def _activity_histogram(self, *, app: str, bucket: int, buckets: int) -> Plan[list[int]]:
+        app = check.app(app)
+        bucket = check.delta_time(bucket)
+        if isinstance(buckets, bool) or not isinstance(buckets, int) or not 1 <= buckets <= 1000:
+            raise ValidationError("invalidValue", "buckets must be an integer from 1 to 1000")
+        ends = [bucket * (i + 1) for i in range(buckets)]
+        reply = yield Run(script("count_since"), [self.keys.app_users(app)], ends)
+        cumulative = [int(c) for c in reply[1:]]
+        return [c - (cumulative[i - 1] if i else 0) for i, c in enumerate(cumulative)]
+
+    def _soapp_page(
+        self, *, app: str, delta_time: int, offset: int, limit: int
+    ) -> Plan[SessionPage]:
+        app = check.app(app)
+        delta = check.delta_time(delta_time)
+        parse.paging(offset, limit)
+        # Redis refuses offsets beyond a 64-bit integer; any offset past 2**53 is past the end.
+        try:
+            total, now, members = yield from self._window_members(
+                app, delta, min(offset, 2**53), limit
+            )
+        except CorruptData:
+            problem = f"{self.keys.app_sessions(app)} is not a sorted set (another program's key)"
+            return {"total": 0, "offset": offset, "limit": limit, "rows": [], "problem": problem}
+        rows = yield from self._rows(app, [Keys.split_token_member(m) for m in members], now)
+        return {"total": total, "offset": offset, "limit": limit, "rows": rows}
+
+    def _user_sessions(self, *, app: str, id: str) -> Plan[list[SessionRow]]:
+        app = check.app(app)
+        id = check.user_id(id)
+        tokens, now = yield from self._user_tokens(app, id)
+        rows = yield from self._rows(app, [(token, id) for token in tokens], now)
+        rows.sort(key=lambda row: row["last_activity"], reverse=True)
+        return rows
+
+    def _user_page(
+        self, *, app: str, id: str, offset: int, limit: int, delta_time: int | None
+    ) -> Plan[SessionPage]:
+        app = check.app(app)
+        id = check.user_id(id)
+        within = None if delta_time is None else check.delta_time(delta_time)
+        parse.paging(offset, limit)
+        try:
+            tokens, now = yield from self._user_live_tokens(app, id, within)
+        except CorruptData:
+            problem = "this id's token set (us:{id}) is not a set (another program's key)"
+            return {"total": 0, "offset": offset, "limit": limit, "rows": [], "problem": problem}
+        page = [(token, id) for token in tokens[offset : offset + limit]]
+        rows = yield from self._rows(app, page, now)
+        return {"total": len(tokens), "offset": offset, "limit": limit, "rows": rows}
+
+    def _kill_by_handle(self, *, app: str, id: str, handle: str) -> Plan[Killed]:
+        app = check.app(app)
+        id = check.user_id(id)
+        if not isinstance(handle, str) or not handle:
+            return {"kill": 0}
+        try:
+            tokens, _now = yield from self._user_tokens(app, id)
+        except CorruptData:
+            return {"kill": 0}
+        for token in tokens:
+            if hmac.compare_digest(self.handle(app=app, token=token), handle):
+                # The token comes from Redis, not from a caller: another program's odd
+                # token is still ended (and so is a session key of another type).
+                return (yield from self._kill_token(app, token, id))
+        return {"kill": 0}
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    def _user_live_tokens(
+        self, app: str, id: str, within: int | None
+    ) -> Plan[tuple[list[str], int]]:
+        """The id's live tokens, newest activity first (those active within `within` s).
+
+        Sessions another program made unreadable cannot be judged: they come last.
+        """
+        tokens, now = yield from self._user_tokens(app, id)
+        replies = yield from self._hmget_many(app, tokens, ("id", "ttl", "la"))
+        activity: list[tuple[int, str]] = []
+        for token, fields in zip(tokens, replies, strict=True):
+            if isinstance(fields, Exception):
+                activity.append((-1, token))
+                continue
+            found, ttl, la = fields
+            if found is None:
+                continue
+            try:
+                last, alive_for = parse.integer(la, "la"), parse.integer(ttl, "ttl")
+            except CorruptData:
+                activity.append((-1, token))
+                continue
+            idle = now - last
+            if alive_for >= idle and (within is None or idle <= within):
+                activity.append((last, token))
+        activity.sort(reverse=True)
+        return [token for _, token in activity], now
+
+    def _rows(self, app: str, pairs: Sequence[tuple[str, str]], now: int) -> Plan[list[SessionRow]]:
+        """Dashboard rows of `(token, id)` pairs (the id as an index names it); timed-out
+        sessions are left out, unreadable ones kept with a `problem` so they can be killed."""
+        replies = yield from self._hmget_many(app, [token for token, _ in pairs], parse.FIELDS)
+        rows: list[SessionRow] = []
+        for (token, id), fields in zip(pairs, replies, strict=True):
+            handle = self.handle(app=app, token=token)
+            try:
+                if isinstance(fields, Exception):
+                    raise parse.foreign(fields)
+                found = parse.session(fields, now)
+            except CorruptData as error:
+                rows.append(_unreadable_row(handle, id, fields, str(error)))
+                continue
+            if found is not None:
+                rows.append(
+                    {
+                        "handle": handle,
+                        "session": found,
+                        "last_activity": now - found["idle"],
+                        "expires_in": parse.expires_in(found),
+                    }
+                )
+        return rows
+
+
+def _unreadable_row(handle: str, id: str, fields: object, problem: str) -> SessionRow:
+    """A row for a session another program made unreadable: what can be read, and why not."""
+    readable = isinstance(fields, list)
+    ip = fields[6] if readable and fields[6] is not None else ""  # type: ignore[index]
+    stored_id = fields[0] if readable and fields[0] else id  # type: ignore[index]
+    session: Session = {"id": str(stored_id), "r": 0, "w": 0, "ttl": 0, "idle": 0, "ip": str(ip)}
+    return {
+        "handle": handle,
+        "session": session,
+        "last_activity": 0,
+        "expires_in": 0,
+        "problem": problem,
+    }

@@ -1,0 +1,116 @@
+"""The wipe (timed-out sessions of every app, in bounded atomic batches) and app discovery."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+from . import parse
+from . import validation as check
+from .cache import SessionCache
+from .keys import SESSIONS_SUFFIX, USER_TOKENS_INFIX, USERS_SUFFIX, Keys
+from .plans import Arg, Pipe, Plan, Run
+from .scripts import script
+from .types import WipeReport
+
+BATCH = 250  # sessions per wipe script call: ~5 ms of Redis time each (bench/wipe.py)
+WIPE_BATCH_MAX = 5000  # wipe_batch.lua unpacks a batch; Lua's unpack stops near 8000
+
+
+class Wipe:
+    """The plans of the wipe and of app discovery. Needs `keys` and `cache`."""
+
+    keys: Keys
+    cache: SessionCache | None
+
+    def _wipe_pass(
+        self,
+        *,
+        batch: int = BATCH,
+        progress: Callable[[int, int], None] | None = None,
+        should_stop: Callable[[], bool] | None = None,
+    ) -> Plan[WipeReport]:
+        if type(batch) is not int or not 1 <= batch <= WIPE_BATCH_MAX:
+            raise ValueError(f"batch must be an integer from 1 to {WIPE_BATCH_MAX}")
+        k = self.keys
+        started = time.time()
+        # Expired means an expiry score below now (a session lives while idle <= ttl).
+        (backlog,) = parse.checked(
+            (yield Pipe([("ZCOUNT", k.all_sessions, "-inf", f"({int(started)}")]))
+        )
+        args: list[Arg] = [
+            batch,
+            k.prefix,
+            k.cache_channel,
+            SESSIONS_SUFFIX,
+            USERS_SUFFIX,
+            USER_TOKENS_INFIX,
+        ]
+        call = Run(script("wipe_batch"), [k.all_sessions], args, write=True)
+        removed = 0
+        per_app: dict[str, int] = {}
+        foreign: set[str] = set()
+        while True:
+            taken, counts, skipped = yield call
+            for app, n in zip(counts[::2], counts[1::2], strict=True):
+                per_app[app] = per_app.get(app, 0) + int(n)
+                removed += int(n)
+            foreign.update(skipped)
+            if progress is not None:
+                progress(removed, int(backlog))
+            if int(taken) < batch or (should_stop is not None and should_stop()):
+                break
+        if self.cache is not None and removed:
+            self.cache.clear()
+        (remaining,) = parse.checked((yield Pipe([("ZCARD", k.all_sessions)])))
+        report: WipeReport = {
+            "started_at": started,
+            "duration": time.time() - started,
+            "removed": removed,
+            "per_app": per_app,
+            "remaining": int(remaining),
+            "foreign_keys": sorted(foreign),
+        }
+        parse.checked((yield Pipe([("SET", k.wipe_report, json.dumps(report))], write=True)))
+        return report
+
+    def _last_wipe(self) -> Plan[WipeReport | None]:
+        (raw,) = yield Pipe([("GET", self.keys.wipe_report)])
+        return parse.wipe_report(raw)
+
+    def _discover_apps(
+        self, *, count: int = 1000, should_stop: Callable[[], bool] | None = None
+    ) -> Plan[list[str]]:
+        k = self.keys
+        pattern = k.app_sessions_pattern()
+        found: set[str] = set()
+        cursor: Any = 0
+        complete = True
+        while True:
+            scan = ("SCAN", cursor, "MATCH", pattern, "COUNT", count, "TYPE", "zset")
+            ((cursor, names),) = parse.checked((yield Pipe([scan])))
+            for name in map(str, names):
+                app = name[len(k.prefix) : -len(SESSIONS_SUFFIX) - 1]
+                if check.APP_RE.fullmatch(app):
+                    found.add(app)
+            if int(cursor) == 0:
+                break
+            if should_stop is not None and should_stop():
+                complete = False
+                break
+        registered: set[str] = set(found)
+        if complete:
+            (members,) = yield Pipe([("SMEMBERS", k.apps_registry)])
+            if isinstance(members, Exception):  # another program's key: left alone
+                return sorted(found)
+            registered |= set(map(str, members))
+        gone = sorted(registered - found)
+        writes: list[Any] = [("SADD", k.apps_registry, *found)] if found else []
+        writes += [("EXISTS", k.app_sessions(app)) for app in gone]
+        replies = parse.checked((yield Pipe(writes, write=True))) if writes else []
+        dead = [app for app, n in zip(gone, replies[1 if found else 0 :], strict=True) if not n]
+        if dead:
+            parse.checked((yield Pipe([("SREM", k.apps_registry, *dead)], write=True)))
+        return sorted(found)
