@@ -1,5 +1,6 @@
 """A Python port of redis-sessions 4.0.0: same operations, messages and Redis layout."""
 
+from .aio import AsyncRedisSessions
 from .errors import (
     CorruptData,
     CorruptSession,
@@ -26,6 +27,7 @@ from .types import (
 __all__ = [
     "Activity",
     "AppStats",
+    "AsyncRedisSessions",
     "CorruptData",
     "CorruptSession",
     "DValue",

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from sessions_core import RedisSessions
+from tests.stores import KINDS, open_store
 
 from .helpers import CacheChannel
 
@@ -21,6 +22,12 @@ settings.register_profile(
 )
 
 APP = "myapp"
+
+
+@pytest.fixture(params=KINDS)
+def rs(request: pytest.FixtureRequest, redis_url: str) -> Iterator[RedisSessions]:
+    """The library under test, once as RedisSessions and once as AsyncRedisSessions."""
+    yield from open_store(request.param, redis_url)
 
 
 @pytest.fixture

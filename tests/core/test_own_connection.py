@@ -4,15 +4,24 @@ from __future__ import annotations
 
 import multiprocessing
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
 import redis
 
 from project.redis_server import RedisServer
 from sessions_core import RedisSessions
 
 APP = "myapp"
+
+
+@pytest.fixture
+def rs(redis_url: str) -> Iterator[RedisSessions]:
+    """The sync class only: the kept connection is its own (the async class has none)."""
+    with RedisSessions(url=redis_url) as store:
+        yield store
 
 
 def test_a_write_right_after_a_redis_restart_succeeds_on_a_fresh_connection(

@@ -19,6 +19,7 @@ import redis
 
 from project.redis_server import RedisServer
 from sessions_core import RedisSessions
+from tests.stores import KINDS, open_store
 
 from .node_driver import PACKAGE, NodeDriver, NodeSessions
 
@@ -57,6 +58,12 @@ def node_driver(
             driver.close()
 
 
+@pytest.fixture(params=KINDS)
+def rs(request: pytest.FixtureRequest, redis_url: str) -> Iterator[RedisSessions]:
+    """The library under test, once as RedisSessions and once as AsyncRedisSessions."""
+    yield from open_store(request.param, redis_url, namespace=NAMESPACE)
+
+
 @pytest.fixture
 def node_rs(
     node_driver: tuple[NodeDriver, NodeSessions, NodeSessions], redis_url: str
@@ -73,14 +80,13 @@ def node_cached(
     return node_driver[2]
 
 
-@pytest.fixture
-def rs_cached(redis_url: str) -> Iterator[RedisSessions]:
-    """This library with its in-process cache on, listener subscribed."""
-    store = RedisSessions(url=redis_url, namespace=NAMESPACE, cachetime=60)
-    assert store.cache is not None
-    assert store.cache.subscribed.wait(5), "the cache listener did not subscribe"
-    yield store
-    store.close()
+@pytest.fixture(params=KINDS)
+def rs_cached(request: pytest.FixtureRequest, redis_url: str) -> Iterator[RedisSessions]:
+    """This library (each class) with its in-process cache on, listener subscribed."""
+    for store in open_store(request.param, redis_url, namespace=NAMESPACE, cachetime=60):
+        assert store.cache is not None
+        assert store.cache.subscribed.wait(5), "the cache listener did not subscribe"
+        yield store
 
 
 @pytest.fixture

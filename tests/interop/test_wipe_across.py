@@ -16,12 +16,12 @@ APP = "wiped"
 
 
 def test_a_timed_out_session_reads_as_missing_on_both_sides_before_any_wipe(
-    node_rs: NodeSessions, rs: RedisSessions
+    node_rs: NodeSessions, rs: RedisSessions, raw: redis.Redis
 ) -> None:
     by_node = node_rs.create(app=APP, id="u1", ip="10.0.0.1", ttl=60)["token"]
     by_python = rs.create(app=APP, id="u2", ip="10.0.0.1", ttl=60)["token"]
     for token in (by_node, by_python):
-        age(rs.redis, APP, token, 61)
+        age(raw, APP, token, 61)
 
     assert rs.get_many(app=APP, tokens=[by_node, by_python]) == [None, None]
     assert [node_rs.get(app=APP, token=t) for t in (by_node, by_python)] == [None, None]

@@ -1,0 +1,327 @@
+"""`AsyncRedisSessions`: every operation of `RedisSessions`, on redis.asyncio, for ASGI apps
+(Django async views, FastAPI, Starlette). Same arguments, results, errors and cache: both
+classes run the same plans (`operations.py`, `wipe.py`, `reads.py`); only the I/O differs."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from typing import Any, TypeVar
+
+import redis
+import redis.asyncio
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff, NoBackoff
+from redis.exceptions import NoScriptError
+
+from . import parse
+from .base import CONNECTION_FAULTS, SessionsBase
+from .demo import Backdate
+from .errors import StoreUnavailable
+from .plans import Pipe, Plan, Request, Run
+from .reads import ACTIVITY_WINDOWS
+from .types import (
+    Activity,
+    AppStats,
+    DValue,
+    Killed,
+    NewSession,
+    Session,
+    SessionPage,
+    SessionRow,
+    Sessions,
+    Token,
+    WipeReport,
+)
+from .wipe import BATCH
+
+T = TypeVar("T")
+# What a sync client for the cache listener needs of an async client's connection settings.
+_SYNC_KWARGS = ("host", "port", "db", "username", "password", "path", "ssl")
+
+
+async def _ignore(_error: Exception) -> None:
+    return None
+
+
+class AsyncRedisSessions(SessionsBase):
+    """Sessions in Redis on redis.asyncio; `await` every operation.
+
+    Use `async with AsyncRedisSessions(...) as rs:` or `await rs.aclose()`. The cache listener
+    (with `cachetime`) runs in a thread of its own with a sync client, as in `RedisSessions`;
+    the constructor waits for its subscription, so build the instance at start-up.
+    """
+
+    def __init__(
+        self,
+        *,
+        url: str = "redis://127.0.0.1:6379/0",
+        namespace: str = "rs",
+        cachetime: float = 0,
+        cachemax: int = 5000,
+        handle_key: bytes | None = None,
+        client: redis.asyncio.Redis | None = None,
+        read_retries: int = 3,
+        socket_timeout: float = 5.0,
+    ) -> None:
+        super().__init__(namespace=namespace, handle_key=handle_key)
+        self._url = url
+        self._socket_timeout = socket_timeout
+        if client is not None and not client.get_encoder().decode_responses:  # type: ignore[no-untyped-call]
+            raise ValueError("client must be created with decode_responses=True")
+        self.redis = client or redis.asyncio.Redis.from_url(
+            url,
+            decode_responses=True,
+            encoding_errors="surrogateescape",
+            socket_timeout=socket_timeout,
+            socket_connect_timeout=socket_timeout,
+            retry=Retry(NoBackoff(), 0),
+        )
+        self._read_retry = Retry(
+            ExponentialBackoff(cap=0.5, base=0.05),
+            read_retries,
+            supported_errors=CONNECTION_FAULTS,  # type: ignore[arg-type]
+        )
+        self._start_cache(
+            self._sync_client, cachetime=cachetime, cachemax=cachemax, wait=socket_timeout
+        )
+
+    def _sync_client(self) -> redis.Redis:
+        """For the cache listener's thread: a sync client to the same server."""
+        kwargs = self.redis.connection_pool.connection_kwargs
+        settings = {name: kwargs[name] for name in _SYNC_KWARGS if name in kwargs}
+        return redis.Redis(
+            **settings,
+            decode_responses=True,
+            encoding_errors="surrogateescape",
+            socket_timeout=self._socket_timeout,
+            socket_connect_timeout=self._socket_timeout,
+        )
+
+    # -- the driver -----------------------------------------------------------------------------
+
+    async def _run(self, plan: Plan[T]) -> T:
+        """Run a plan: each request it yields is executed and its reply sent back."""
+        try:
+            request = next(plan)
+            while True:
+                try:
+                    reply = await self._execute(request)
+                except Exception as error:  # the plan may handle it (a batched kill does)
+                    request = plan.throw(error)
+                else:
+                    request = plan.send(reply)
+        except StopIteration as done:
+            return done.value  # type: ignore[no-any-return]
+
+    async def _execute(self, request: Request) -> Any:
+        if isinstance(request, Run):
+            attempt: Callable[[], Awaitable[Any]] = lambda: self._eval(request)  # noqa: E731
+        else:
+            attempt = lambda: self._pipe(request)  # noqa: E731
+        try:
+            if request.write:
+                return await attempt()
+            return await self._read_retry.call_with_retry(attempt, _ignore)
+        except CONNECTION_FAULTS as error:
+            raise self._unavailable(error) from None
+        except redis.ResponseError as error:
+            raise parse.foreign(error) from None
+
+    def _unavailable(self, error: BaseException) -> StoreUnavailable:
+        kwargs = self.redis.connection_pool.connection_kwargs
+        where = kwargs.get("path") or f"{kwargs.get('host', '?')}:{kwargs.get('port', '?')}"
+        return StoreUnavailable(f"Redis is unreachable ({type(error).__name__}): {where}")
+
+    async def _eval(self, run: Run) -> Any:
+        """EVALSHA, and on NOSCRIPT (a restarted or flushed server) load the script, retry."""
+        command = ("EVALSHA", run.script.sha, len(run.keys), *run.keys, *run.args)
+        try:
+            return await self.redis.execute_command(*command)  # type: ignore[no-untyped-call]
+        except NoScriptError:
+            await self.redis.script_load(run.script.source)
+            return await self.redis.execute_command(*command)  # type: ignore[no-untyped-call]
+
+    async def _pipe(self, request: Pipe) -> list[Any]:
+        """Every item in one pipelined round trip; replies in order, error replies in place.
+
+        Script calls answered NOSCRIPT did not run: they are sent again once loaded.
+        """
+        items = request.items
+        replies: list[Any] = [None] * len(items)
+        pending: Sequence[int] = range(len(items))
+        for _attempt in range(2):
+            pipe = self.redis.pipeline(transaction=False)
+            for i in pending:
+                item = items[i]
+                if isinstance(item, Run):
+                    pipe.execute_command(
+                        "EVALSHA", item.script.sha, len(item.keys), *item.keys, *item.args
+                    )
+                else:
+                    pipe.execute_command(*item)
+            noscript: list[int] = []
+            for i, reply in zip(pending, await pipe.execute(raise_on_error=False), strict=True):
+                replies[i] = reply
+                if isinstance(reply, NoScriptError):
+                    noscript.append(i)
+            if not noscript:
+                break
+            for source in {items[i].script.source for i in noscript}:  # type: ignore[union-attr]
+                await self.redis.script_load(source)
+            pending = noscript
+        return replies
+
+    # -- the original's operations --------------------------------------------------------------
+
+    async def create(
+        self,
+        *,
+        app: str,
+        id: str,
+        ip: str,
+        ttl: int | None = None,
+        d: Mapping[str, DValue] | None = None,
+        no_resave: bool = False,
+    ) -> Token:
+        """Create a session; returns `{"token": ...}`."""
+        plan = self._create(app=app, id=id, ip=ip, ttl=ttl, d=d, no_resave=no_resave)
+        return await self._run(plan)
+
+    async def create_many(self, *, app: str, sessions: Iterable[NewSession]) -> list[Token]:
+        """Create many sessions in one pipelined round trip; all validated first."""
+        return await self._run(self._create_many(app=app, sessions=sessions))
+
+    async def get(self, *, app: str, token: str) -> Session | None:
+        """The session for a token (counting a read), or None when unknown or timed out."""
+        return await self._run(self._get(app=app, token=token))
+
+    async def get_many(self, *, app: str, tokens: Sequence[str]) -> list[Session | None]:
+        """`get` for many tokens in one pipelined round trip, in input order."""
+        return await self._run(self._get_many(app=app, tokens=tokens))
+
+    async def set(
+        self, *, app: str, token: str, d: Mapping[str, DValue], no_resave: Any = None
+    ) -> Session | None:
+        """Merge `d` into a session's data (None deletes a key); returns the session or None."""
+        return await self._run(self._set(app=app, token=token, d=d))
+
+    async def kill(self, *, app: str, token: str) -> Killed:
+        """End one session: `{"kill": 1}`, or `{"kill": 0}` when not found."""
+        return await self._run(self._kill(app=app, token=token))
+
+    async def killsoid(self, *, app: str, id: str) -> Killed:
+        """End every session of one id in an app, in atomic batches."""
+        return await self._run(self._killsoid(app=app, id=id))
+
+    async def killall(self, *, app: str) -> Killed:
+        """End every session of an app, in atomic batches."""
+        return await self._run(self._killall(app=app))
+
+    async def activity(self, *, app: str, delta_time: int) -> Activity:
+        """Unique ids active within the last `delta_time` seconds."""
+        return await self._run(self._activity(app=app, delta_time=delta_time))
+
+    async def soapp(self, *, app: str, delta_time: int) -> Sessions:
+        """Sessions of an app active within the last `delta_time` seconds, newest first."""
+        return await self._run(self._soapp(app=app, delta_time=delta_time))
+
+    async def soid(self, *, app: str, id: str) -> Sessions:
+        """All live sessions of one id in an app."""
+        return await self._run(self._soid(app=app, id=id))
+
+    async def ping(self) -> str:
+        return await self._run(self._ping())
+
+    async def aclose(self) -> None:
+        """Stop the cache listener and close the connections."""
+        if self.cache is not None:
+            await asyncio.to_thread(self.cache.close)
+        await self.redis.aclose()
+
+    async def __aenter__(self) -> AsyncRedisSessions:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    # -- the wipe -------------------------------------------------------------------------------
+
+    async def wipe(self) -> int:
+        """One wipe pass: remove every timed-out session; returns how many."""
+        return (await self.wipe_pass())["removed"]
+
+    async def wipe_pass(
+        self,
+        *,
+        batch: int = BATCH,
+        progress: Callable[[int, int], None] | None = None,
+        should_stop: Callable[[], bool] | None = None,
+    ) -> WipeReport:
+        """Remove timed-out sessions of every app in bounded, atomic batches."""
+        plan = self._wipe_pass(batch=batch, progress=progress, should_stop=should_stop)
+        return await self._run(plan)
+
+    async def last_wipe(self) -> WipeReport | None:
+        """The report of the most recent wipe pass of any wiper, or None."""
+        return await self._run(self._last_wipe())
+
+    async def discover_apps(
+        self, *, count: int = 1000, should_stop: Callable[[], bool] | None = None
+    ) -> list[str]:
+        """Walk the keyspace once (SCAN, in steps) to register every app; O(keys)."""
+        return await self._run(self._discover_apps(count=count, should_stop=should_stop))
+
+    # -- the dashboard's reads ------------------------------------------------------------------
+
+    async def apps(self) -> list[str]:
+        """Every app of the namespace, sorted."""
+        return await self._run(self._apps())
+
+    async def has_app(self, *, app: str) -> bool:
+        """Whether an app is known: registered here, or holding sessions."""
+        return await self._run(self._has_app(app=app))
+
+    async def app_stats(
+        self, *, apps: Sequence[str], windows: Sequence[int] = ACTIVITY_WINDOWS
+    ) -> list[AppStats]:
+        """Per app: sessions, users and unique users active in each window; one round trip."""
+        return await self._run(self._app_stats(apps=apps, windows=windows))
+
+    async def activity_histogram(
+        self, *, app: str, bucket: int = 3600, buckets: int = 24
+    ) -> list[int]:
+        """Users whose last activity falls in each bucket, newest bucket first."""
+        return await self._run(self._activity_histogram(app=app, bucket=bucket, buckets=buckets))
+
+    async def soapp_page(
+        self, *, app: str, delta_time: int, offset: int = 0, limit: int = 50
+    ) -> SessionPage:
+        """One page of `soapp`, newest first, with handles instead of tokens."""
+        plan = self._soapp_page(app=app, delta_time=delta_time, offset=offset, limit=limit)
+        return await self._run(plan)
+
+    async def user_sessions(self, *, app: str, id: str) -> list[SessionRow]:
+        """`soid` with handles, newest activity first."""
+        return await self._run(self._user_sessions(app=app, id=id))
+
+    async def user_page(
+        self,
+        *,
+        app: str,
+        id: str,
+        offset: int = 0,
+        limit: int = 50,
+        delta_time: int | None = None,
+    ) -> SessionPage:
+        """One page of `user_sessions`; with `delta_time`, only sessions active within it."""
+        plan = self._user_page(app=app, id=id, offset=offset, limit=limit, delta_time=delta_time)
+        return await self._run(plan)
+
+    async def kill_by_handle(self, *, app: str, id: str, handle: str) -> Killed:
+        """End the session of `id` whose handle is `handle`; `{"kill": 0}` when none is."""
+        return await self._run(self._kill_by_handle(app=app, id=id, handle=handle))
+
+    async def backdate_many(self, *, app: str, sessions: Sequence[Backdate]) -> int:
+        """Demo data only: move sessions' last activity `idle` s back, every index kept."""
+        return await self._run(self._backdate_many(app=app, sessions=sessions))
