@@ -1,26 +1,37 @@
--- Create one session with all of its index entries in one atomic step. Index keys of another
+-- Create sessions (one, or a chunk of create_many) with all their index entries in one atomic
+-- step. The keys the sessions share take one variadic command each. Index keys of another
 -- type (another program's) are left alone (see the prelude).
--- KEYS: 1 session hash, 2 app _sessions zset, 3 app _users zset, 4 {ns}:SESSIONS zset,
---       5 user's token set (us:{id}), 6 our app registry set
--- ARGV: 1 token, 2 id, 3 ip, 4 ttl, 5 d as JSON text ('' = none), 6 no_resave ('1' or ''),
---       7 app
+-- KEYS: 1 app _sessions zset, 2 app _users zset, 3 {ns}:SESSIONS zset, 4 our app registry
+--       set, then per session: its hash, its user's token set (us:{id})
+-- ARGV: 1 app, then per session six: token, id, ip, ttl, d as JSON text ('' = none),
+--       no_resave ('1' or '')
 -- Returns the server time used as `la`.
 local now = server_now()
-local token, id, app = ARGV[1], ARGV[2], ARGV[7]
-local ttl = tonumber(ARGV[4])
-redis.pcall('ZADD', KEYS[2], now, token .. ':' .. id)
-redis.pcall('ZADD', KEYS[3], now, id)
-redis.pcall('ZADD', KEYS[4], now + ttl, app .. ':' .. token .. ':' .. id)
-redis.pcall('SADD', KEYS[5], token)
-local fields = {'id', id, 'r', 1, 'w', 1, 'ip', ARGV[3], 'la', now, 'ttl', ttl}
-if ARGV[5] ~= '' then
-  table.insert(fields, 'd')
-  table.insert(fields, ARGV[5])
+local app = ARGV[1]
+local members, users, globals = {}, {}, {}
+for i = 0, (#ARGV - 1) / 6 - 1 do
+  local a, k = 2 + 6 * i, 5 + 2 * i
+  local token, id, ttl = ARGV[a], ARGV[a + 1], tonumber(ARGV[a + 3])
+  members[#members + 1] = now
+  members[#members + 1] = token .. ':' .. id
+  users[#users + 1] = now
+  users[#users + 1] = id
+  globals[#globals + 1] = now + ttl
+  globals[#globals + 1] = app .. ':' .. token .. ':' .. id
+  redis.pcall('SADD', KEYS[k + 1], token)
+  local fields = {'id', id, 'r', 1, 'w', 1, 'ip', ARGV[a + 2], 'la', now, 'ttl', ttl}
+  if ARGV[a + 4] ~= '' then
+    fields[#fields + 1] = 'd'
+    fields[#fields + 1] = ARGV[a + 4]
+  end
+  if ARGV[a + 5] == '1' then
+    fields[#fields + 1] = 'no_resave'
+    fields[#fields + 1] = 1
+  end
+  redis.call('HSET', KEYS[k], unpack(fields))
 end
-if ARGV[6] == '1' then
-  table.insert(fields, 'no_resave')
-  table.insert(fields, 1)
-end
-redis.call('HSET', KEYS[1], unpack(fields))
-redis.pcall('SADD', KEYS[6], app)
+redis.pcall('ZADD', KEYS[1], unpack(members))
+redis.pcall('ZADD', KEYS[2], unpack(users))
+redis.pcall('ZADD', KEYS[3], unpack(globals))
+redis.pcall('SADD', KEYS[4], app)
 return now

@@ -1,35 +1,23 @@
--- `get` and `set`: read a session, count the read or write, refresh its activity and
--- expiry, and for `set` merge changes into `d`; one atomic step, so concurrent sets lose
--- nothing (the original reads, merges in the client, then writes).
--- KEYS: 1 session hash, 2 app _sessions zset, 3 app _users zset, 4 {ns}:SESSIONS zset
--- ARGV: 1 token, 2 app, 3 counter to bump ('r' for get, 'w' for set), 4 cache channel
---       ('' = do not publish), then for set: 5 the most bytes `d` may hold as JSON, and
---       triples: raw key, key as JSON, value as JSON ('' = delete the key).
--- Returns false when the session is unknown or timed out, else
+-- `get`, `get_many` and `set`: read sessions, count the read or write, refresh their activity
+-- and expiry, and for `set` merge changes into `d`; one atomic step, so concurrent sets lose
+-- nothing (the original reads, merges in the client, then writes). A batch of gets is one
+-- call: the keys the sessions share take one variadic ZADD each.
+-- KEYS: 1 app _sessions zset, 2 app _users zset, 3 {ns}:SESSIONS zset, 4.. session hashes
+-- ARGV: 1 app, 2 counter to bump ('r' for get, 'w' for set), 3 cache channel ('' = do not
+--       publish), 4 the most bytes `d` may hold as JSON, 5.. the tokens (one per hash); for
+--       a set (one session), the token is followed by triples: raw key, key as JSON, value as
+--       JSON ('' = delete the key).
+-- Returns one entry per session: false when unknown or timed out, else
 -- {id, r, w, ttl, d, la, ip, no_resave, now} as stored before this call, except that for
--- a set `w` and `d` are the new values.
+-- a set `w` and `d` are the new values. Every session is checked before the first write.
 --
 -- `d` is merged as text: new values arrive already JSON-encoded by the client, and the
 -- stored values are copied verbatim. cjson would re-encode numbers with 14 significant
 -- digits, so it only ever decodes keys here.
-local s = redis.call('HMGET', KEYS[1], 'id', 'r', 'w', 'ttl', 'd', 'la', 'ip', 'no_resave')
-if not s[1] then
-  return false
-end
--- Counters and times another program wrote as non-integers: refused before any write.
-local numbers = {}
-for i, field in ipairs({2, 3, 4, 6}) do
-  numbers[i] = s[field] and int_field(s[field]) or (not s[field] and 0)
-  if not numbers[i] then
-    return redis.error_reply('CORRUPT session fields r, w, ttl and la must hold integers')
-  end
-end
+local app, counter, channel = ARGV[1], ARGV[2], ARGV[3]
+local is_set = counter == 'w'
+local count = is_set and 1 or #KEYS - 3
 local now = server_now()
-local ttl = numbers[3]
-local idle = now - numbers[4]
-if ttl < idle then
-  return false
-end
 
 local function skip_string(text, i)
   -- text[i] is '"'; returns the index of the closing quote.
@@ -84,10 +72,33 @@ local function parse_flat(text)
   end
 end
 
+-- Pass 1: read and check every session.
+local sessions, live = {}, {}
+for i = 1, count do
+  local s = redis.call('HMGET', KEYS[3 + i], 'id', 'r', 'w', 'ttl', 'd', 'la', 'ip', 'no_resave')
+  sessions[i] = false
+  if s[1] then
+    -- Counters and times another program wrote as non-integers: refused before any write.
+    local numbers = {}
+    for j, field in ipairs({2, 3, 4, 6}) do
+      numbers[j] = s[field] and int_field(s[field]) or (not s[field] and 0)
+      if not numbers[j] then
+        return redis.error_reply('CORRUPT session fields r, w, ttl and la must hold integers')
+      end
+    end
+    local ttl, idle = numbers[3], now - numbers[4]
+    if ttl >= idle then
+      sessions[i] = s
+      live[#live + 1] = {i, ttl, idle}
+    end
+  end
+end
+
 local new_d = nil
-if ARGV[3] == 'w' then
+if is_set and sessions[1] then
+  local s = sessions[1]
   local changes, order = {}, {}
-  local max_bytes = tonumber(ARGV[5])
+  local max_bytes = tonumber(ARGV[4])
   if s[5] and #s[5] > max_bytes then  -- parsing is O(size): refuse before, not after
     return redis.error_reply('TOOBIG d')
   end
@@ -127,35 +138,53 @@ if ARGV[3] == 'w' then
   end
 end
 
-local id = s[1]
-local count = redis.call('HINCRBY', KEYS[1], ARGV[3], 1)
-local expires
-if s[8] == '1' then
-  -- no_resave: the stored ttl counts down; `la` moves with it so no second is lost.
-  local left = ttl - idle
-  redis.call('HSET', KEYS[1], 'ttl', left, 'la', now)
-  expires = now + left
-else
-  if idle > 1 then
-    redis.call('HSET', KEYS[1], 'la', now)
-  end
-  expires = now + ttl
-end
-redis.pcall('ZADD', KEYS[2], now, ARGV[1] .. ':' .. id)
-redis.pcall('ZADD', KEYS[3], now, id)
-redis.pcall('ZADD', KEYS[4], expires, ARGV[2] .. ':' .. ARGV[1] .. ':' .. id)
-if ARGV[3] == 'w' then
-  s[3] = count
-  if new_d then
-    redis.call('HSET', KEYS[1], 'd', new_d)
-    s[5] = new_d
+
+-- Pass 2: write.
+local members, users, globals = {}, {}, {}
+for _, entry in ipairs(live) do
+  local i, ttl, idle = entry[1], entry[2], entry[3]
+  local s, hash, token = sessions[i], KEYS[3 + i], ARGV[4 + i]
+  local id = s[1]
+  local bumped = redis.call('HINCRBY', hash, counter, 1)
+  local expires
+  if s[8] == '1' then
+    -- no_resave: the stored ttl counts down; `la` moves with it so no second is lost.
+    local left = ttl - idle
+    redis.call('HSET', hash, 'ttl', left, 'la', now)
+    expires = now + left
   else
-    redis.call('HDEL', KEYS[1], 'd')
-    s[5] = false
+    if idle > 1 then
+      redis.call('HSET', hash, 'la', now)
+    end
+    expires = now + ttl
   end
+  members[#members + 1] = now
+  members[#members + 1] = token .. ':' .. id
+  users[#users + 1] = now
+  users[#users + 1] = id
+  globals[#globals + 1] = expires
+  globals[#globals + 1] = app .. ':' .. token .. ':' .. id
+  if not is_set then
+    -- The count before this read: a token twice in one batch reads 1 then 2, as two gets.
+    s[2] = bumped - 1
+  else
+    s[3] = bumped
+    if new_d then
+      redis.call('HSET', hash, 'd', new_d)
+      s[5] = new_d
+    else
+      redis.call('HDEL', hash, 'd')
+      s[5] = false
+    end
+  end
+  if channel ~= '' then
+    redis.call('PUBLISH', channel, app .. ':' .. token)
+  end
+  s[9] = now
 end
-if ARGV[4] ~= '' then
-  redis.call('PUBLISH', ARGV[4], ARGV[2] .. ':' .. ARGV[1])
+if #live > 0 then
+  redis.pcall('ZADD', KEYS[1], unpack(members))
+  redis.pcall('ZADD', KEYS[2], unpack(users))
+  redis.pcall('ZADD', KEYS[3], unpack(globals))
 end
-s[9] = now
-return s
+return sessions

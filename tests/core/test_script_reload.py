@@ -41,9 +41,11 @@ def test_a_batch_loads_its_script_once_not_per_call(rs: RedisSessions, r: redis.
     r.script_flush()
     r.config_resetstat()
 
-    rs.create_many(app=APP, sessions=[{"id": f"u{i}", "ip": "10.0.0.1"} for i in range(20)])
+    rs.create_many(app=APP, sessions=[{"id": f"u{i}", "ip": "10.0.0.1"} for i in range(250)])
 
     stats = r.info("commandstats")
     assert stats["cmdstat_script|load"]["calls"] == 1
-    assert stats["cmdstat_evalsha"]["calls"] == 40  # 20 answered NOSCRIPT, 20 ran
+    # 250 sessions are 3 chunks (100, 100, 50): 3 calls answered NOSCRIPT, then 3 ran.
+    assert stats["cmdstat_evalsha"]["calls"] == 6
+    assert r.zcard(f"rs:{APP}:_sessions") == 250
     assert "cmdstat_script|exists" not in stats  # no extra round trip per batch
