@@ -6,6 +6,8 @@ from typing import Any
 
 from django import forms
 
+from sessions_core.validation import ID_MAX_LENGTH
+
 from .templatetags.dashboard import from_id_ref
 
 # Windows of the soapp table: 1 min ... 30 days, as the issue asks.
@@ -22,10 +24,10 @@ WINDOW_NAMES = dict(WINDOWS)
 
 
 class _IdField(forms.CharField):
-    """A user id exactly as typed: not stripped, at most 128 characters."""
+    """A user id exactly as typed: not stripped, at most ID_MAX_LENGTH characters."""
 
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(max_length=128, strip=False, **kwargs)
+        super().__init__(max_length=ID_MAX_LENGTH, strip=False, **kwargs)
 
 
 class TableQuery(forms.Form):
@@ -50,7 +52,7 @@ class _IdOrRef(forms.Form):
     (`id_ref`): any id a page shows can be addressed, NUL and invalid UTF-8 included."""
 
     id = _IdField(required=False)
-    ref = forms.CharField(max_length=1000, required=False)  # 128 characters of 4 bytes
+    ref = forms.CharField(max_length=4 * ID_MAX_LENGTH * 4 // 3 + 4, required=False)  # base64
 
     def clean(self) -> dict[str, Any] | None:
         data = super().clean() or {}

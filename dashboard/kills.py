@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import trigger_client_event
 
 from sessions_core import KillInterrupted
+from sessions_core.validation import ID_MAX_LENGTH
 
 from . import pages
 from .forms import KillAppForm, KillSessionForm, KillUserForm, TableQuery, errors_text
@@ -106,7 +107,7 @@ def _record(
         operator_name=name,
         action=action,
         app=app,
-        user_id=shown_id.replace("\x00", "\\x00")[:128],
+        user_id=shown_id.replace("\x00", "\\x00")[:ID_MAX_LENGTH],
         session_handle=handle,
         count=count,
         interrupted=interrupted,

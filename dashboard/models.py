@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from sessions_core.validation import APP_MAX_LENGTH, ID_MAX_LENGTH
+
 
 class KillAudit(models.Model):
     """One kill action by an operator. Holds a session's handle, never its token."""
@@ -21,8 +23,8 @@ class KillAudit(models.Model):
     operator_name = models.CharField(max_length=150)
     at = models.DateTimeField(auto_now_add=True, db_index=True)
     action = models.CharField(max_length=16, choices=Action.choices)
-    app = models.CharField(max_length=20)
-    user_id = models.CharField(max_length=128, blank=True)
+    app = models.CharField(max_length=APP_MAX_LENGTH)
+    user_id = models.CharField(max_length=ID_MAX_LENGTH, blank=True)
     session_handle = models.CharField(max_length=64, blank=True)
     count = models.PositiveIntegerField()
     # A batched kill (log out everywhere, kill all) cut off by a Redis fault: `count` is what

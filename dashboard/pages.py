@@ -11,6 +11,8 @@ from django.core.paginator import Page, Paginator
 from django.urls import reverse
 
 from sessions_core import CorruptData, SessionPage, SessionRow
+from sessions_core.reads import ACTIVITY_WINDOWS
+from sessions_core.validation import ID_MAX_LENGTH
 
 from .charts import activity_bars
 from .forms import DEFAULT_WINDOW, WINDOW_NAMES, WINDOWS
@@ -27,7 +29,7 @@ from .templatetags.dashboard import (
 
 PAGE_SIZE = 50
 AUDIT_PAGE_SIZE = 50
-LIVE_WINDOWS = [(60, "1 min"), (600, "10 min"), (3600, "1 h"), (86400, "24 h")]
+LIVE_WINDOWS = [(w, WINDOW_NAMES[w]) for w in ACTIVITY_WINDOWS]
 
 
 def apps_table() -> dict[str, Any]:
@@ -86,6 +88,7 @@ def app_table(app: str, *, window: int, page: int, q: str) -> dict[str, Any]:
         "state": state,
         "window_name": WINDOW_NAMES[window],
         "windows": WINDOWS,
+        "id_max_length": ID_MAX_LENGTH,
         "page_number": page,
         "pages": pages,
         "table_url": table_url(app, window=window, page=page, q=q),

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from django.urls import path, register_converter
 
+from sessions_core.validation import APP_PATTERN
+
 from . import kills, views
 
 
 class AppConverter:
     """An app name as sessions_core accepts it; anything else is a 404."""
 
-    regex = r"[A-Za-z0-9_-]{3,20}"
+    regex = APP_PATTERN
 
     def to_python(self, value: str) -> str:
         return value

@@ -15,7 +15,12 @@ from typing import Any
 from .errors import ValidationError
 from .types import DValue
 
-APP_RE = re.compile(r"[A-Za-z0-9_-]{3,20}", re.ASCII)
+# The rules other parts (the dashboard's URLs, forms, models, templates, known_apps.lua) use.
+APP_MIN_LENGTH, APP_MAX_LENGTH = 3, 20
+APP_PATTERN = rf"[A-Za-z0-9_-]{{{APP_MIN_LENGTH},{APP_MAX_LENGTH}}}"
+ID_MAX_LENGTH = 128
+IP_MAX_LENGTH = 39
+APP_RE = re.compile(APP_PATTERN, re.ASCII)
 TOKEN_RE = re.compile(r"[A-Za-z0-9]{64}", re.ASCII)
 # JavaScript's `.` (the original's id and ip rules) matches anything but these.
 LINE_BREAKS = re.compile("[\n\r\u2028\u2029]")
@@ -81,16 +86,16 @@ def user_id(value: object) -> str:
     program stored as invalid UTF-8, as this library reads it (surrogateescape), so such an
     id can still be addressed.
     """
-    return _text("id", value, 128, "surrogateescape")
+    return _text("id", value, ID_MAX_LENGTH, "surrogateescape")
 
 
 def new_user_id(value: object) -> str:
     """An id for a new session: as `user_id`, but valid UTF-8 (what Node reads back)."""
-    return _text("id", value, 128)
+    return _text("id", value, ID_MAX_LENGTH)
 
 
 def ip(value: object) -> str:
-    return _text("ip", value, 39)
+    return _text("ip", value, IP_MAX_LENGTH)
 
 
 def _seconds(name: str, value: object, message: str) -> int:

@@ -47,6 +47,8 @@ class Wipe:
             SESSIONS_SUFFIX,
             USERS_SUFFIX,
             USER_TOKENS_INFIX,
+            check.APP_MIN_LENGTH,
+            check.APP_MAX_LENGTH,
         ]
         call = Run(script("wipe_batch"), [k.all_sessions], args, write=True)
         removed = 0

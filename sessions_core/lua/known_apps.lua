@@ -2,7 +2,7 @@
 -- {ns}:SESSIONS, so apps that only a Node app writes to show up without a keyspace scan.
 -- The one write (SADD of apps the sample saw) is idempotent; the apps page polls this.
 -- KEYS: 1 {ns}:SESSIONS, 2 our app registry set
--- ARGV: 1 sample size
+-- ARGV: 1 sample size, 2 and 3 the shortest and longest app name (validation.py's rule)
 -- Returns the registry's members (which the caller checks: anyone may write to it).
 -- Either key may be another program's key of another type: it is then read as empty and
 -- never written.
@@ -13,7 +13,7 @@ if sample.err then
 end
 for _, member in ipairs(sample) do
   local app = string.match(member, '^([%w_%-]+):')
-  if app and #app >= 3 and #app <= 20 and not seen[app] then
+  if app and #app >= tonumber(ARGV[2]) and #app <= tonumber(ARGV[3]) and not seen[app] then
     seen[app] = true
     table.insert(apps, app)
   end

@@ -10,7 +10,7 @@
 -- KEYS: 1 {ns}:SESSIONS
 -- ARGV: 1 batch size, 2 namespace prefix ('{ns}:'), 3 cache channel,
 --       4 suffix of app session zsets ('_sessions'), 5 suffix of app user zsets ('_users'),
---       6 infix of user token sets ('us:')
+--       6 infix of user token sets ('us:'), 7 and 8 the shortest and longest app name
 -- Returns {taken, {app1, removed1, app2, removed2, ...}, {foreign key, ...}}: members taken
 -- from the index (the caller pages on it), sessions removed per app, and index keys of another
 -- type that were left alone.
@@ -23,6 +23,7 @@ end
 local hashes, groups, apps, foreign = {}, {}, {}, {}
 local find, sub, call, pcall = string.find, string.sub, redis.call, redis.pcall
 local prefix, channel, user_infix = ARGV[2], ARGV[3], ARGV[6]
+local min_app, max_app = tonumber(ARGV[7]), tonumber(ARGV[8])
 -- A write to a key of another type (another program's) fails without ending the script;
 -- the key is left alone and named in the reply, once per batch.
 local function written(reply, key)
@@ -37,7 +38,7 @@ for _, member in ipairs(members) do
   local second = first and find(member, ':', first + 1, true)
   -- An app name as the original allows it, and an alphanumeric token; anything else names
   -- no session (and could name an index key): it only leaves the index.
-  if second and first >= 4 and first <= 21 and find(member, '[^%w_%-]') == first
+  if second and first > min_app and first <= max_app + 1 and find(member, '[^%w_%-]') == first
      and second > first + 1 and find(member, '[^%w]', first + 1) == second then
     local app = sub(member, 1, first - 1)
     local group = groups[app]
