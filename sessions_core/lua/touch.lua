@@ -158,12 +158,15 @@ for _, entry in ipairs(live) do
     end
     expires = now + ttl
   end
-  members[#members + 1] = now
-  members[#members + 1] = token .. ':' .. id
-  users[#users + 1] = now
-  users[#users + 1] = id
-  globals[#globals + 1] = expires
-  globals[#globals + 1] = app .. ':' .. token .. ':' .. id
+  -- Active within this second and not counting down: every index already holds these scores.
+  if idle > 0 or s[8] == '1' then
+    members[#members + 1] = now
+    members[#members + 1] = token .. ':' .. id
+    users[#users + 1] = now
+    users[#users + 1] = id
+    globals[#globals + 1] = expires
+    globals[#globals + 1] = app .. ':' .. token .. ':' .. id
+  end
   if not is_set then
     -- The count before this read: a token twice in one batch reads 1 then 2, as two gets.
     s[2] = bumped - 1
@@ -182,7 +185,7 @@ for _, entry in ipairs(live) do
   end
   s[9] = now
 end
-if #live > 0 then
+if #members > 0 then
   redis.pcall('ZADD', KEYS[1], unpack(members))
   redis.pcall('ZADD', KEYS[2], unpack(users))
   redis.pcall('ZADD', KEYS[3], unpack(globals))
