@@ -11,10 +11,10 @@ from typing import Any, TypeVar
 import redis
 import redis.asyncio
 from redis.asyncio.retry import Retry
-from redis.backoff import ExponentialBackoff, NoBackoff
+from redis.backoff import ExponentialBackoff
 from redis.exceptions import NoScriptError
 
-from . import parse
+from . import connect, parse
 from .base import CONNECTION_FAULTS, SessionsBase
 from .demo import Backdate
 from .errors import StoreUnavailable
@@ -69,14 +69,8 @@ class AsyncRedisSessions(SessionsBase):
         self._socket_timeout = socket_timeout
         if client is not None and not client.get_encoder().decode_responses:  # type: ignore[no-untyped-call]
             raise ValueError("client must be created with decode_responses=True")
-        self.redis = client or redis.asyncio.Redis.from_url(
-            url,
-            decode_responses=True,
-            encoding_errors="surrogateescape",
-            socket_timeout=socket_timeout,
-            socket_connect_timeout=socket_timeout,
-            retry=Retry(NoBackoff(), 0),
-        )
+        self._own_client = client is None
+        self.redis = client or connect.async_client(url, socket_timeout=socket_timeout)
         self._read_retry = Retry(
             ExponentialBackoff(cap=0.5, base=0.05),
             read_retries,
@@ -88,6 +82,8 @@ class AsyncRedisSessions(SessionsBase):
 
     def _sync_client(self) -> redis.Redis:
         """For the cache listener's thread: a sync client to the same server."""
+        if self._own_client:
+            return connect.sync_client(self._url, socket_timeout=self._socket_timeout)
         kwargs = self.redis.connection_pool.connection_kwargs
         settings = {name: kwargs[name] for name in _SYNC_KWARGS if name in kwargs}
         return redis.Redis(
@@ -130,7 +126,7 @@ class AsyncRedisSessions(SessionsBase):
 
     def _unavailable(self, error: BaseException) -> StoreUnavailable:
         kwargs = self.redis.connection_pool.connection_kwargs
-        where = kwargs.get("path") or f"{kwargs.get('host', '?')}:{kwargs.get('port', '?')}"
+        where = connect.where(self._url if self._own_client else "", kwargs)
         return StoreUnavailable(f"Redis is unreachable ({type(error).__name__}): {where}")
 
     async def _eval(self, run: Run) -> Any:

@@ -10,11 +10,11 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
 import redis
-from redis.backoff import ExponentialBackoff, NoBackoff
+from redis.backoff import ExponentialBackoff
 from redis.exceptions import NoScriptError
 from redis.retry import Retry
 
-from . import parse
+from . import connect, parse
 from .base import CONNECTION_FAULTS, SessionsBase
 from .demo import Backdate
 from .errors import StoreUnavailable
@@ -71,6 +71,7 @@ class RedisSessions(SessionsBase):
             raise ValueError("client must be created with decode_responses=True")
         # Writes are not retried by the client (a lost reply must not apply a write twice);
         # reads retry briefly through redis-py's own Retry.
+        self._own_client = client is None
         self.redis = client or self._new_client()
         self._read_retry = Retry(
             ExponentialBackoff(cap=0.5, base=0.05), read_retries, supported_errors=CONNECTION_FAULTS
@@ -86,14 +87,7 @@ class RedisSessions(SessionsBase):
         )
 
     def _new_client(self) -> redis.Redis:
-        return redis.Redis.from_url(
-            self._url,
-            decode_responses=True,
-            encoding_errors="surrogateescape",
-            socket_timeout=self._socket_timeout,
-            socket_connect_timeout=self._socket_timeout,
-            retry=Retry(NoBackoff(), 0),
-        )
+        return connect.sync_client(self._url, socket_timeout=self._socket_timeout)
 
     def _client_like_given(self) -> redis.Redis:
         """For the cache listener: a client on the caller's pool (so on the caller's server,
@@ -132,9 +126,7 @@ class RedisSessions(SessionsBase):
 
     def _where(self) -> str:
         kwargs = self.redis.connection_pool.connection_kwargs
-        if "path" in kwargs:
-            return str(kwargs["path"])
-        return f"{kwargs.get('host', '?')}:{kwargs.get('port', '?')}"
+        return connect.where(self._url if self._own_client else "", kwargs)
 
     def _unavailable(self, error: BaseException) -> StoreUnavailable:
         return StoreUnavailable(f"Redis is unreachable ({type(error).__name__}): {self._where()}")

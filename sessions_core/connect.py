@@ -1,0 +1,120 @@
+"""Clients from a URL: a standalone server (`redis://`, `rediss://`, `unix://`), or a primary
+followed through Sentinel (`redis+sentinel://[user:password@]host:port[,host:port...]/SERVICE[/DB]`).
+
+The password of a Sentinel URL is used for the primary and its replicas and for the sentinels.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import redis
+import redis.asyncio
+import redis.asyncio.sentinel
+import redis.sentinel
+from redis.asyncio.retry import Retry as AsyncRetry
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+SENTINEL_SCHEME = "redis+sentinel"
+
+
+@dataclass(frozen=True, slots=True)
+class SentinelURL:
+    sentinels: list[tuple[str, int]]
+    service: str
+    db: int
+    username: str | None
+    password: str | None
+
+    def describe(self) -> str:
+        """Where, for messages: never the password."""
+        hosts = ",".join(f"{host}:{port}" for host, port in self.sentinels)
+        return f"Sentinel service {self.service} via {hosts}"
+
+
+def parse_sentinel_url(url: str) -> SentinelURL | None:
+    """A `redis+sentinel://` URL read, None for any other scheme; ValueError when malformed."""
+    parts = urlsplit(url)
+    if parts.scheme != SENTINEL_SCHEME:
+        return None
+    netloc = parts.netloc.rpartition("@")[2]
+    sentinels: list[tuple[str, int]] = []
+    for address in filter(None, netloc.split(",")):
+        host, _, port = address.rpartition(":")
+        if not host or not port.isdigit():
+            raise ValueError(f"{SENTINEL_SCHEME} URL: {address!r} is not host:port")
+        sentinels.append((host.strip("[]"), int(port)))
+    path = [unquote(p) for p in parts.path.split("/") if p]
+    if not sentinels or not 1 <= len(path) <= 2 or (len(path) == 2 and not path[1].isdigit()):
+        raise ValueError(
+            f"a {SENTINEL_SCHEME} URL reads "
+            f"{SENTINEL_SCHEME}://[user:password@]host:port[,host:port...]/SERVICE[/DB]"
+        )
+    return SentinelURL(
+        sentinels=sentinels,
+        service=path[0],
+        db=int(path[1]) if len(path) == 2 else 0,
+        username=unquote(parts.username) if parts.username else None,
+        password=unquote(parts.password) if parts.password else None,
+    )
+
+
+def _options(socket_timeout: float) -> dict[str, Any]:
+    return {
+        "decode_responses": True,
+        "encoding_errors": "surrogateescape",
+        "socket_timeout": socket_timeout,
+        "socket_connect_timeout": socket_timeout,
+    }
+
+
+def _auth(found: SentinelURL) -> dict[str, Any]:
+    return {"username": found.username, "password": found.password}
+
+
+def sync_client(url: str, *, socket_timeout: float) -> redis.Redis:
+    """A client for `url`. Writes are never retried by redis-py (the library decides)."""
+    found = parse_sentinel_url(url)
+    options = {**_options(socket_timeout), "retry": Retry(NoBackoff(), 0)}
+    if found is None:
+        return redis.Redis.from_url(url, **options)
+    sentinel = redis.sentinel.Sentinel(  # type: ignore[no-untyped-call]
+        found.sentinels,
+        sentinel_kwargs={**_auth(found), "socket_timeout": socket_timeout},
+        socket_timeout=socket_timeout,
+    )
+    client: redis.Redis = sentinel.master_for(  # type: ignore[no-untyped-call]
+        found.service, db=found.db, **_auth(found), **options
+    )
+    return client
+
+
+def async_client(url: str, *, socket_timeout: float) -> redis.asyncio.Redis:
+    """`sync_client` on redis.asyncio."""
+    found = parse_sentinel_url(url)
+    options = {**_options(socket_timeout), "retry": AsyncRetry(NoBackoff(), 0)}
+    if found is None:
+        return redis.asyncio.Redis.from_url(url, **options)
+    sentinel = redis.asyncio.sentinel.Sentinel(  # type: ignore[no-untyped-call]
+        found.sentinels,
+        sentinel_kwargs={**_auth(found), "socket_timeout": socket_timeout},
+        socket_timeout=socket_timeout,
+    )
+    client: redis.asyncio.Redis = sentinel.master_for(
+        found.service, db=found.db, **_auth(found), **options
+    )
+    return client
+
+
+def where(url: str, connection_kwargs: dict[str, Any]) -> str:
+    """The server a client talks to, for messages: host:port, a socket path, or the Sentinel
+    service; never a password."""
+    found = parse_sentinel_url(url)
+    if found is not None:
+        return found.describe()
+    if "path" in connection_kwargs:
+        return str(connection_kwargs["path"])
+    return f"{connection_kwargs.get('host', '?')}:{connection_kwargs.get('port', '?')}"
