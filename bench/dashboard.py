@@ -49,6 +49,8 @@ NAMESPACE = "rs"
 HTMX = "true"
 
 
+METRICS_TOKEN = secrets.token_urlsafe(16)
+
 @dataclass
 class Request:
     """One page or fragment to time; `prepare(i)` returns per-request POST data (untimed)."""
@@ -86,6 +88,7 @@ def configure_django(redis_url: str, db_path: Path) -> None:
     os.environ["DJANGO_ALLOWED_HOSTS"] = "testserver"
     os.environ["DJANGO_SECRET_KEY"] = secrets.token_urlsafe(40)
     os.environ["DJANGO_LOG_LEVEL"] = "WARNING"
+    os.environ["RS_METRICS_TOKEN"] = METRICS_TOKEN
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
     import django
     from django.conf import settings
@@ -165,6 +168,12 @@ def build_requests(report: SeedReport, store: Any, requests: int) -> list[Reques
         ),
         Request("audit page", "GET", reverse("dashboard:audit")),
         Request("healthz", "GET", reverse("dashboard:healthz")),
+        Request(
+            "metrics scrape (Prometheus)",
+            "GET",
+            reverse("dashboard:metrics"),
+            {"Authorization": f"Bearer {METRICS_TOKEN}"},
+        ),
         Request(
             "kill by handle, back to user (htmx)",
             "POST",

@@ -6,7 +6,7 @@ from django.urls import path, register_converter
 
 from sessions_core.validation import APP_PATTERN
 
-from . import kills, views
+from . import kills, metrics, views
 
 
 class AppConverter:
@@ -33,4 +33,5 @@ urlpatterns = [
     path("apps/<app:app>/kill/all/", views.known_app(kills.kill_app), name="kill_app"),
     path("audit/", views.audit, name="audit"),
     path("healthz", views.healthz, name="healthz"),
+    path("metrics", metrics.metrics, name="metrics"),
 ]

@@ -148,6 +148,8 @@ REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
 RS_NAMESPACE = env.str("RS_NAMESPACE", default="rs")
 # Seconds between two passes of `manage.py wipe_sessions` (the original's `wipe` option).
 RS_WIPE_INTERVAL = env.int("RS_WIPE_INTERVAL", default=600)
+# Bearer token of GET /metrics (Prometheus); unset, the endpoint answers 404.
+RS_METRICS_TOKEN = env.str("RS_METRICS_TOKEN", default="")
 
 # Content-Security-Policy on every answer (django-csp): scripts, styles, images and requests
 # from this origin only; no inline script or style, no eval. htmx runs with allowEval off and
