@@ -18,6 +18,7 @@ from .types import AppStats, Killed, Session, SessionPage, SessionRow
 
 ACTIVITY_WINDOWS = (60, 600, 3600, 86400)
 APP_SAMPLE = 200
+LIVE_CHUNK = 2000  # sessions judged per last_activity.lua call: a few ms of Redis time
 
 
 class DashboardReads(Operations):
@@ -153,26 +154,26 @@ class DashboardReads(Operations):
     ) -> Plan[tuple[list[str], int]]:
         """The id's live tokens, newest activity first (those active within `within` s).
 
-        Sessions another program made unreadable cannot be judged: they come last.
+        The judging runs in Redis, LIVE_CHUNK sessions per script call, all calls in one round
+        trip: only live tokens' activity comes back. Sessions another program made unreadable
+        cannot be judged: they come last.
         """
         tokens, now = yield from self._user_tokens(app, id)
-        replies = yield from self._hmget_many(app, tokens, ("id", "ttl", "la"))
+        prefix = self.keys.app_prefix(app)
+        last_activity = script("last_activity")
+        calls = [
+            Run(
+                last_activity,
+                [prefix + t for t in tokens[start : start + LIVE_CHUNK]],
+                [within or 0],
+            )
+            for start in range(0, len(tokens), LIVE_CHUNK)
+        ]
+        replies = parse.checked((yield Pipe(calls))) if calls else []
         activity: list[tuple[int, str]] = []
-        for token, fields in zip(tokens, replies, strict=True):
-            if isinstance(fields, Exception):
-                activity.append((-1, token))
-                continue
-            found, ttl, la = fields
-            if found is None:
-                continue
-            try:
-                last, alive_for = parse.integer(la, "la"), parse.integer(ttl, "ttl")
-            except CorruptData:
-                activity.append((-1, token))
-                continue
-            idle = now - last
-            if alive_for >= idle and (within is None or idle <= within):
-                activity.append((last, token))
+        for start, reply in zip(range(0, len(tokens), LIVE_CHUNK), replies, strict=True):
+            for index, la in zip(reply[::2], reply[1::2], strict=True):
+                activity.append((int(la), tokens[start + int(index) - 1]))
         activity.sort(reverse=True)
         return [token for _, token in activity], now
 

@@ -300,3 +300,21 @@ def test_has_app_knows_registered_apps_and_apps_only_node_wrote(
     r.set("rs:_apps", "not a set")
     assert not rs.has_app(app=APP)
     assert rs.has_app(app="nodeonly")
+
+
+def test_user_page_judges_an_id_with_many_sessions_chunk_by_chunk(
+    rs: RedisSessions, r: redis.Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("sessions_core.reads.LIVE_CHUNK", 7)  # 20 sessions: 3 script calls
+    tokens = [t["token"] for t in rs.create_many(app=APP, sessions=[{"id": "bot", "ip": "1"}] * 20)]
+    for i, token in enumerate(tokens):
+        age_session(r, APP, token, 100 * i)  # session i last active 100 i s ago
+    age_session(r, APP, tokens[19], 10**6)  # timed out
+    r.hset(f"rs:{APP}:{tokens[18]}", "la", "nan")  # unreadable: kept, last
+    page = rs.user_page(app=APP, id="bot", limit=50)
+    assert page["total"] == 19
+    handles = [row["handle"] for row in page["rows"]]
+    assert handles == [rs.handle(app=APP, token=t) for t in tokens[:19]]
+    assert "problem" in page["rows"][-1]
+    within = rs.user_page(app=APP, id="bot", delta_time=1000)
+    assert within["total"] == 11 + 1  # idle 0..1000 s, and the unreadable one
