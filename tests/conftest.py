@@ -15,6 +15,9 @@ import redis
 from project.redis_server import RedisServer
 from sessions_core import RedisSessions
 
+# The Redis Cluster and Sentinel deployments: redis_cluster(_url), redis_sentinel(_url).
+pytest_plugins = ["tests.deployments.fixtures"]
+
 
 @pytest.fixture(scope="session")
 def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
