@@ -12,6 +12,7 @@ from .keys import Keys
 from .store import RedisSessions
 from .types import (
     Activity,
+    AppSessionPage,
     AppStats,
     DValue,
     Killed,
@@ -26,6 +27,7 @@ from .types import (
 
 __all__ = [
     "Activity",
+    "AppSessionPage",
     "AppStats",
     "AsyncRedisSessions",
     "CorruptData",

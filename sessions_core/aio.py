@@ -22,6 +22,7 @@ from .plans import Pipe, Plan, Request, Run
 from .reads import ACTIVITY_WINDOWS
 from .types import (
     Activity,
+    AppSessionPage,
     AppStats,
     DValue,
     Killed,
@@ -313,6 +314,14 @@ class AsyncRedisSessions(SessionsBase):
         """One page of `user_sessions`; with `delta_time`, only sessions active within it."""
         plan = self._user_page(app=app, id=id, offset=offset, limit=limit, delta_time=delta_time)
         return await self._run(plan)
+
+    async def user_everywhere(self, *, id: str, limit: int = 50) -> list[AppSessionPage]:
+        """The id's live sessions in every app that has any, newest first, `limit` per app."""
+        return await self._run(self._user_everywhere(id=id, limit=limit))
+
+    async def killsoid_everywhere(self, *, id: str) -> dict[str, int]:
+        """Log an id out of every app; returns what each app ended."""
+        return await self._run(self._killsoid_everywhere(id=id))
 
     async def kill_by_handle(self, *, app: str, id: str, handle: str) -> Killed:
         """End the session of `id` whose handle is `handle`; `{"kill": 0}` when none is."""

@@ -29,9 +29,10 @@ class KillInterrupted(StoreUnavailable):
     `.killed` sessions had been ended before the fault; the rest were not touched.
     """
 
-    def __init__(self, message: str, *, killed: int) -> None:
+    def __init__(self, message: str, *, killed: int, per_app: dict[str, int] | None = None) -> None:
         super().__init__(message)
         self.killed = killed
+        self.per_app = per_app or {}  # for a kill across apps: what each app ended
 
 
 class CorruptData(RuntimeError):

@@ -9,12 +9,12 @@ from collections.abc import Sequence
 
 from . import parse
 from . import validation as check
-from .errors import CorruptData, ValidationError
+from .errors import CorruptData, KillInterrupted, StoreUnavailable, ValidationError
 from .keys import Keys
 from .operations import Operations
 from .plans import Pipe, Plan, Run
 from .scripts import script
-from .types import AppStats, Killed, Session, SessionPage, SessionRow
+from .types import AppSessionPage, AppStats, Killed, Session, SessionPage, SessionRow
 
 ACTIVITY_WINDOWS = (60, 600, 3600, 86400)
 APP_SAMPLE = 200
@@ -130,6 +130,60 @@ class DashboardReads(Operations):
         page = [(token, id) for token in tokens[offset : offset + limit]]
         rows = yield from self._rows(app, page, now)
         return {"total": len(tokens), "offset": offset, "limit": limit, "rows": rows}
+
+    def _user_everywhere(self, *, id: str, limit: int) -> Plan[list[AppSessionPage]]:
+        """The id's live sessions in every app that has any, newest first, `limit` per app.
+
+        O(apps + the id's sessions): one round trip asks every app for the id's token set,
+        then only the apps holding some are read.
+        """
+        id = check.user_id(id)
+        parse.paging(0, limit)
+        held = yield from self._apps_holding(id)
+        pages: list[AppSessionPage] = []
+        for app, count in held.items():
+            page = yield from self._user_page(
+                app=app, id=id, offset=0, limit=limit, delta_time=None
+            )
+            if page["total"] or "problem" in page or count < 0:
+                pages.append({"app": app, **page})
+        return pages
+
+    def _killsoid_everywhere(self, *, id: str) -> Plan[dict[str, int]]:
+        """killsoid in every app holding the id; returns what each app ended. A fault
+        part-way raises KillInterrupted with the apps done so far in `.per_app`."""
+        id = check.user_id(id)
+        held = yield from self._apps_holding(id)
+        ended: dict[str, int] = {}
+        for app, count in held.items():
+            if count < 0:
+                continue  # another program's key: left alone, as killsoid does
+            try:
+                ended[app] = (yield from self._killsoid(app=app, id=id))["kill"]
+            except StoreUnavailable as error:
+                if isinstance(error, KillInterrupted):
+                    ended[app] = error.killed
+                total = sum(ended.values())
+                if not total:
+                    raise
+                raise KillInterrupted(
+                    f"{error}; {total} sessions had been ended before the fault",
+                    killed=total,
+                    per_app=ended,
+                ) from None
+        return ended
+
+    def _apps_holding(self, id: str) -> Plan[dict[str, int]]:
+        """The apps whose token set of `id` is not empty: app -> its size (-1 when the key is
+        another program's, of another type)."""
+        apps = yield from self._apps()
+        k = self.keys
+        replies = yield Pipe([("SCARD", k.wire(k.user_tokens(app, id))) for app in apps])
+        return {
+            app: -1 if isinstance(n, Exception) else int(n)
+            for app, n in zip(apps, replies, strict=True)
+            if isinstance(n, Exception) or n
+        }
 
     def _kill_by_handle(self, *, app: str, id: str, handle: str) -> Plan[Killed]:
         app = check.app(app)

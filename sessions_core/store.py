@@ -23,6 +23,7 @@ from .plans import Pipe, Plan, Request, Run
 from .reads import ACTIVITY_WINDOWS
 from .types import (
     Activity,
+    AppSessionPage,
     AppStats,
     DValue,
     Killed,
@@ -376,6 +377,16 @@ class RedisSessions(SessionsBase):
         return self._run(
             self._user_page(app=app, id=id, offset=offset, limit=limit, delta_time=delta_time)
         )
+
+    def user_everywhere(self, *, id: str, limit: int = 50) -> list[AppSessionPage]:
+        """The id's live sessions in every app that has any, newest first, `limit` per app;
+        O(apps + the id's sessions)."""
+        return self._run(self._user_everywhere(id=id, limit=limit))
+
+    def killsoid_everywhere(self, *, id: str) -> dict[str, int]:
+        """Log an id out of every app: killsoid in each app holding it; returns what each
+        ended. A Redis fault part-way raises `KillInterrupted` (`.per_app`: the apps done)."""
+        return self._run(self._killsoid_everywhere(id=id))
 
     def kill_by_handle(self, *, app: str, id: str, handle: str) -> Killed:
         """End the session of `id` whose handle is `handle`; `{"kill": 0}` when none is."""

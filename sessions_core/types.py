@@ -64,6 +64,12 @@ class SessionPage(TypedDict):
     problem: NotRequired[str]  # set when the index holds another program's key
 
 
+class AppSessionPage(SessionPage):
+    """One app's page of an id's sessions, in a search across apps."""
+
+    app: str
+
+
 class AppStats(TypedDict):
     app: str
     sessions: int
