@@ -66,6 +66,20 @@ class _IdOrRef(forms.Form):
         return data
 
 
+# The pages a kill returns to: the app's table, the id's page in the app, or the id in every app.
+BACK_TO = [("app", "app"), ("user", "user"), ("everywhere", "everywhere")]
+
+
+class EverywhereQuery(_IdOrRef):
+    """The cross-app user page: the id, searched for in every app."""
+
+
+class KillEverywhereForm(_IdOrRef):
+    confirm = forms.BooleanField(
+        required=True, error_messages={"required": "Tick the box to confirm."}
+    )
+
+
 class UserQuery(_IdOrRef):
     """The user page's state: the id, and the page of its sessions."""
 
@@ -74,7 +88,7 @@ class UserQuery(_IdOrRef):
 
 class KillSessionForm(_IdOrRef, TableQuery):
     handle = forms.RegexField(regex=r"^[0-9a-f]{1,64}$")
-    back = forms.ChoiceField(choices=[("app", "app"), ("user", "user")], required=False)
+    back = forms.ChoiceField(choices=BACK_TO, required=False)
 
 
 class KillUserForm(_IdOrRef, TableQuery):

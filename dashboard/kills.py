@@ -21,7 +21,14 @@ from sessions_core import KillInterrupted
 from sessions_core.validation import ID_MAX_LENGTH
 
 from . import pages
-from .forms import KillAppForm, KillSessionForm, KillUserForm, TableQuery, errors_text
+from .forms import (
+    KillAppForm,
+    KillEverywhereForm,
+    KillSessionForm,
+    KillUserForm,
+    TableQuery,
+    errors_text,
+)
 from .http import HtmxHttpRequest
 from .models import KillAudit
 from .permissions import KILL, operator_required
@@ -67,6 +74,50 @@ def kill_app(request: HtmxHttpRequest, app: str) -> HttpResponse:
     return _answer(request, app, form, back="app")
 
 
+@require_POST
+@operator_required(KILL)
+def kill_everywhere(request: HtmxHttpRequest) -> HttpResponse:
+    """Log one user id out of every app (killsoid in each), audited per app."""
+    form = _valid(KillEverywhereForm(request.POST))
+    id = form.cleaned_data["id"]
+    try:
+        ended = sessions().killsoid_everywhere(id=id)
+    except KillInterrupted as error:
+        for app, count in error.per_app.items():
+            _record(
+                request,
+                KillAudit.Action.KILLSOID,
+                app=app,
+                user_id=id,
+                count=count,
+                interrupted=True,
+                quiet=True,
+            )
+        messages.error(
+            request,
+            f"{error.killed:,} sessions ended before Redis failed; "
+            "the others were not. Try again once Redis is back.",
+        )
+        raise
+    for app, count in ended.items():
+        _record(request, KillAudit.Action.KILLSOID, app=app, user_id=id, count=count, quiet=True)
+    total = sum(ended.values())
+    text = f"{total:,} session{'' if total == 1 else 's'} ended in {len(ended)} app"
+    text += "" if len(ended) == 1 else "s"
+    messages.add_message(request, messages.SUCCESS if total else messages.WARNING, text)
+    return _everywhere(request, id)
+
+
+def _everywhere(request: HtmxHttpRequest, id: str) -> HttpResponse:
+    if not request.htmx:
+        return redirect(pages.everywhere_url(id))
+    context = pages.everywhere_table(id)
+    response = fragment(
+        request, "dashboard/everywhere.html#everywhere", context, with_messages=True
+    )
+    return trigger_client_event(response, SESSIONS_CHANGED)
+
+
 def _valid(form: Any) -> Any:
     if not form.is_valid():
         raise BadRequest(errors_text(form))
@@ -97,7 +148,9 @@ def _record(
     user_id: str = "",
     handle: str = "",
     interrupted: bool = False,
+    quiet: bool = False,
 ) -> None:
+    """Write the audit row and the log line; unless `quiet`, tell the operator the count."""
     operator = request.user
     name = operator.get_username()
     # NUL and invalid UTF-8 cannot go into a database column: stored as escapes.
@@ -123,6 +176,8 @@ def _record(
         count,
         " (interrupted by a Redis fault)" if interrupted else "",
     )
+    if quiet:
+        return
     text = f"{count:,} session{'' if count == 1 else 's'} ended"
     if interrupted:
         text += " before Redis failed; the others were not. Try again once Redis is back."
@@ -134,6 +189,8 @@ def _record(
 def _answer(request: HtmxHttpRequest, app: str, form: TableQuery, *, back: str) -> HttpResponse:
     """The page the kill came from: its fragment for htmx, else a redirect to it."""
     data = form.cleaned_data
+    if back == "everywhere" and data.get("id"):
+        return _everywhere(request, data["id"])
     if back == "user" and data.get("id"):
         page = data.get("page") or 1
         if not request.htmx:

@@ -36,7 +36,12 @@ def apps_table() -> dict[str, Any]:
     """Every app with its counts, and the last wipe pass."""
     store = sessions()
     stats = store.app_stats(apps=store.apps(), windows=[w for w, _ in LIVE_WINDOWS])
-    return {"stats": stats, "live_windows": LIVE_WINDOWS, "last_wipe": store.last_wipe()}
+    return {
+        "stats": stats,
+        "live_windows": LIVE_WINDOWS,
+        "last_wipe": store.last_wipe(),
+        "id_max_length": ID_MAX_LENGTH,
+    }
 
 
 def app_live(app: str) -> dict[str, Any]:
@@ -119,6 +124,33 @@ def user_table(app: str, id: str, page: int = 1) -> dict[str, Any]:
         "prev_url": user_url(app, id, page - 1) if page > 1 else None,
         "next_url": user_url(app, id, page + 1) if page < pages else None,
     }
+
+
+def everywhere_table(id: str) -> dict[str, Any]:
+    """An id's live sessions in every app holding it, each app's newest PAGE_SIZE."""
+    groups = [
+        {
+            "app": page["app"],
+            "total": page["total"],
+            "problem": page.get("problem", ""),
+            "rows": _shown(page["rows"]),
+            "kill_session_url": reverse("dashboard:kill_session", args=[page["app"]]),
+            "user_url": user_url(page["app"], id),
+        }
+        for page in sessions().user_everywhere(id=id, limit=PAGE_SIZE)
+    ]
+    return {
+        "id": printable(id),
+        "ref": id_ref(id),
+        "groups": groups,
+        "total": sum(group["total"] for group in groups),
+        "state": {"window": DEFAULT_WINDOW, "page": 1, "q": ""},
+        "table_url": everywhere_url(id),
+    }
+
+
+def everywhere_url(id: str) -> str:
+    return f"{reverse('dashboard:everywhere')}?{id_query(id)}"
 
 
 def _paged(read: Callable[[int], SessionPage], page: int) -> tuple[SessionPage, int, int]:

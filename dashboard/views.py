@@ -16,7 +16,7 @@ from django_htmx.http import push_url
 from sessions_core import StoreUnavailable
 
 from . import pages
-from .forms import TableQuery, UserQuery, errors_text
+from .forms import EverywhereQuery, TableQuery, UserQuery, errors_text
 from .http import HtmxHttpRequest
 from .middleware import bad_request
 from .permissions import VIEW, operator_required
@@ -99,6 +99,20 @@ def user(request: HtmxHttpRequest, app: str) -> HttpResponse:
         response = fragment(request, "dashboard/user.html#user-sessions", context)
         return push_url(response, str(context["table_url"]))
     return page(request, "dashboard/user.html", context)
+
+
+@require_GET
+@operator_required(VIEW)
+def everywhere(request: HtmxHttpRequest) -> HttpResponse:
+    """One user id in every app: its sessions grouped by app, and a log-out of every app."""
+    query = EverywhereQuery(request.GET)
+    if not query.is_valid():
+        raise BadRequest(errors_text(query))
+    context = pages.everywhere_table(query.cleaned_data["id"])
+    if fragment_target(request, {"everywhere"}):
+        response = fragment(request, "dashboard/everywhere.html#everywhere", context)
+        return push_url(response, str(context["table_url"]))
+    return page(request, "dashboard/everywhere.html", context)
 
 
 @require_GET
