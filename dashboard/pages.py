@@ -14,7 +14,7 @@ from sessions_core import CorruptData, SessionPage, SessionRow
 from sessions_core.reads import ACTIVITY_WINDOWS
 from sessions_core.validation import ID_MAX_LENGTH
 
-from .charts import activity_bars
+from .charts import activity_chart
 from .forms import DEFAULT_WINDOW, WINDOW_NAMES, WINDOWS
 from .models import KillAudit
 from .store import sessions
@@ -55,8 +55,7 @@ def app_live(app: str) -> dict[str, Any]:
     return {
         "stats": stats,
         "live_windows": LIVE_WINDOWS,
-        "bars": activity_bars(histogram),
-        "histogram_total": sum(histogram),
+        "chart": activity_chart(histogram),
     }
 
 
