@@ -20,6 +20,8 @@ WINDOWS: list[tuple[int, str]] = [
     (30 * 86400, "30 days"),
 ]
 DEFAULT_WINDOW = 3600
+# How the sessions table's id search matches: the id itself, or ids starting with it.
+MATCHES = [("exact", "exact id"), ("prefix", "id starts with")]
 WINDOW_NAMES = dict(WINDOWS)
 
 
@@ -41,10 +43,17 @@ class TableQuery(forms.Form):
     )
     page = forms.IntegerField(min_value=1, max_value=10**6, required=False)
     q = _IdField(required=False, label="User id")
+    match = forms.ChoiceField(choices=MATCHES, required=False)
 
     def state(self) -> dict[str, Any]:
         data = self.cleaned_data
-        return {"window": data["window"], "page": data["page"] or 1, "q": data["q"] or ""}
+        q = data["q"] or ""
+        return {
+            "window": data["window"],
+            "page": data["page"] or 1,
+            "q": q,
+            "match": data.get("match") or "exact" if q else "exact",
+        }
 
 
 class _IdOrRef(forms.Form):

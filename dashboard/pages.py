@@ -15,7 +15,7 @@ from sessions_core.reads import ACTIVITY_WINDOWS
 from sessions_core.validation import ID_MAX_LENGTH
 
 from .charts import activity_chart
-from .forms import DEFAULT_WINDOW, WINDOW_NAMES, WINDOWS
+from .forms import DEFAULT_WINDOW, MATCHES, WINDOW_NAMES, WINDOWS
 from .models import KillAudit
 from .store import sessions
 from .templatetags.dashboard import (
@@ -59,7 +59,7 @@ def app_live(app: str) -> dict[str, Any]:
     }
 
 
-def table_url(app: str, *, window: int, page: int = 1, q: str = "") -> str:
+def table_url(app: str, *, window: int, page: int = 1, q: str = "", match: str = "exact") -> str:
     """The app page with a table state; defaults are left out of the query string."""
     params: dict[str, str | int] = {}
     if window != DEFAULT_WINDOW:
@@ -68,22 +68,26 @@ def table_url(app: str, *, window: int, page: int = 1, q: str = "") -> str:
         params["page"] = page
     if q:
         params["q"] = q
+        if match != "exact":
+            params["match"] = match
     base = reverse("dashboard:app", args=[app])
     return f"{base}?{urlencode(params)}" if params else base
 
 
-def app_table(app: str, *, window: int, page: int, q: str) -> dict[str, Any]:
+def app_table(app: str, *, window: int, page: int, q: str, match: str = "exact") -> dict[str, Any]:
     """One page of sessions active within `window`, or of the searched id's sessions."""
     store = sessions()
 
     def read(page: int) -> SessionPage:
         offset = (page - 1) * PAGE_SIZE
+        if q and match == "prefix":
+            return store.prefix_page(app=app, prefix=q, delta_time=window, limit=PAGE_SIZE)
         if q:
             return store.user_page(app=app, id=q, delta_time=window, offset=offset, limit=PAGE_SIZE)
         return store.soapp_page(app=app, delta_time=window, offset=offset, limit=PAGE_SIZE)
 
     result, page, pages = _paged(read, page)
-    state: dict[str, Any] = {"window": window, "page": page, "q": q}
+    state: dict[str, Any] = {"window": window, "page": page, "q": q, "match": match}
     return {
         **_row_links(app),
         "rows": _shown(result["rows"]),
@@ -95,9 +99,11 @@ def app_table(app: str, *, window: int, page: int, q: str) -> dict[str, Any]:
         "id_max_length": ID_MAX_LENGTH,
         "page_number": page,
         "pages": pages,
-        "table_url": table_url(app, window=window, page=page, q=q),
-        "prev_url": table_url(app, window=window, page=page - 1, q=q) if page > 1 else None,
-        "next_url": table_url(app, window=window, page=page + 1, q=q) if page < pages else None,
+        "matches": MATCHES,
+        "complete": result.get("complete", True),
+        "table_url": table_url(app, **state),
+        "prev_url": table_url(app, **{**state, "page": page - 1}) if page > 1 else None,
+        "next_url": table_url(app, **{**state, "page": page + 1}) if page < pages else None,
     }
 
 

@@ -315,6 +315,15 @@ class AsyncRedisSessions(SessionsBase):
         plan = self._user_page(app=app, id=id, offset=offset, limit=limit, delta_time=delta_time)
         return await self._run(plan)
 
+    async def prefix_page(
+        self, *, app: str, prefix: str, delta_time: int, limit: int = 50, budget: int = 200_000
+    ) -> SessionPage:
+        """Sessions of ids starting with `prefix`, from a bounded walk (see RedisSessions)."""
+        plan = self._prefix_page(
+            app=app, prefix=prefix, delta_time=delta_time, limit=limit, budget=budget
+        )
+        return await self._run(plan)
+
     async def user_everywhere(self, *, id: str, limit: int = 50) -> list[AppSessionPage]:
         """The id's live sessions in every app that has any, newest first, `limit` per app."""
         return await self._run(self._user_everywhere(id=id, limit=limit))

@@ -69,10 +69,14 @@ class Keys:
 
     def app_sessions_pattern(self) -> str:
         """SCAN pattern matching every app's `_sessions` zset."""
-        ns = self.namespace.replace("\\", "\\\\")
-        for special in "*?[]":
-            ns = ns.replace(special, "\\" + special)
-        return f"{ns}:*:{SESSIONS_SUFFIX}"
+        return f"{self.glob_escape(self.namespace)}:*:{SESSIONS_SUFFIX}"
+
+    @staticmethod
+    def glob_escape(text: str) -> str:
+        """`text` matched literally in a Redis glob pattern (SCAN/ZSCAN MATCH)."""
+        for special in "\\*?[]":
+            text = text.replace(special, "\\" + special)
+        return text
 
     @staticmethod
     def cache_message(app: str, token: str) -> str:

@@ -12,12 +12,13 @@ from . import validation as check
 from .errors import CorruptData, KillInterrupted, StoreUnavailable, ValidationError
 from .keys import Keys
 from .operations import Operations
-from .plans import Pipe, Plan, Run
+from .plans import Arg, Pipe, Plan, Run
 from .scripts import script
 from .types import AppSessionPage, AppStats, Killed, Session, SessionPage, SessionRow
 
 ACTIVITY_WINDOWS = (60, 600, 3600, 86400)
 APP_SAMPLE = 200
+SCAN_STEP, SCAN_STEPS = 1000, 5  # a prefix walk: 5 ZSCAN steps of 1000 per script call
 LIVE_CHUNK = 2000  # sessions judged per last_activity.lua call: a few ms of Redis time
 
 
@@ -172,6 +173,48 @@ class DashboardReads(Operations):
                     per_app=ended,
                 ) from None
         return ended
+
+    def _prefix_page(
+        self, *, app: str, prefix: str, delta_time: int, limit: int, budget: int
+    ) -> Plan[SessionPage]:
+        """Sessions (active within `delta_time`) of ids starting with `prefix`, newest first.
+
+        The ids come from a bounded walk of the app's `_users` (at most `budget` members, in
+        script calls of a few ms each); the page says `complete: False` when the walk
+        stopped before the end (the budget, or `limit` ids found).
+        """
+        app = check.app(app)
+        prefix = check.user_id(prefix)
+        delta = check.delta_time(delta_time)
+        parse.paging(0, limit)
+        k = self.keys
+        pattern = k.wire(Keys.glob_escape(prefix) + "*")
+        scan = script("scan_ids")
+        cursor, scanned = "0", 0
+        ids: list[str] = []
+        while True:
+            args: list[Arg] = [cursor, SCAN_STEP, SCAN_STEPS, pattern, limit]
+            reply = yield Run(scan, [k.app_users(app)], args)
+            cursor, ids = str(reply[0]), ids + [str(i) for i in reply[1:]]
+            scanned += SCAN_STEP * SCAN_STEPS
+            if cursor == "0" or len(ids) >= limit or scanned >= budget:
+                break
+        ids = ids[:limit]
+        replies = yield Pipe([("SMEMBERS", k.wire(k.user_tokens(app, id))) for id in ids])
+        pairs = [
+            (str(token), id)
+            for id, members in zip(ids, replies, strict=True)
+            if not isinstance(members, Exception)
+            for token in members
+        ]
+        ((now, _micro),) = parse.checked((yield Pipe([("TIME",)])))
+        rows = yield from self._rows(app, pairs, int(now))
+        rows = [row for row in rows if "problem" in row or row["session"]["idle"] <= delta]
+        rows.sort(key=lambda row: row["last_activity"], reverse=True)
+        complete = cursor == "0" and len(ids) < limit
+        page: SessionPage = {"total": len(rows), "offset": 0, "limit": limit, "rows": rows[:limit]}
+        page["complete"] = complete
+        return page
 
     def _apps_holding(self, id: str) -> Plan[dict[str, int]]:
         """The apps whose token set of `id` is not empty: app -> its size (-1 when the key is

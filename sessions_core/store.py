@@ -378,6 +378,17 @@ class RedisSessions(SessionsBase):
             self._user_page(app=app, id=id, offset=offset, limit=limit, delta_time=delta_time)
         )
 
+    def prefix_page(
+        self, *, app: str, prefix: str, delta_time: int, limit: int = 50, budget: int = 200_000
+    ) -> SessionPage:
+        """Sessions (active within `delta_time`) of ids starting with `prefix`, newest first,
+        from a walk of at most `budget` ids; `complete` says whether the walk reached the end."""
+        return self._run(
+            self._prefix_page(
+                app=app, prefix=prefix, delta_time=delta_time, limit=limit, budget=budget
+            )
+        )
+
     def user_everywhere(self, *, id: str, limit: int = 50) -> list[AppSessionPage]:
         """The id's live sessions in every app that has any, newest first, `limit` per app;
         O(apps + the id's sessions)."""

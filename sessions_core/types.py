@@ -62,6 +62,7 @@ class SessionPage(TypedDict):
     limit: int
     rows: list[SessionRow]
     problem: NotRequired[str]  # set when the index holds another program's key
+    complete: NotRequired[bool]  # a bounded search: False when it stopped before the end
 
 
 class AppSessionPage(SessionPage):

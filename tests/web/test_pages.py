@@ -380,3 +380,25 @@ def test_pages_refuse_post(viewer: Client) -> None:
     assert response.status_code == 405
     assert response["Allow"] == "GET"
     assert "This address answers GET only." in text(response)
+
+
+def test_sessions_table_search_by_prefix_lists_every_matching_id(
+    viewer: Client, store: RedisSessions
+) -> None:
+    for id in ("ann", "anna", "an/x", "bob"):
+        store.create(app="shop", id=id, ip="10.0.0.1")
+    response = viewer.get("/apps/shop/", {"q": "an", "match": "prefix"}, headers=htmx("sessions"))
+    html = text(response)
+    assert {row["session"]["id"] for row in response.context["rows"]} == {"ann", "anna", "an/x"}
+    assert "for user ids starting with <q>an</q>" in html
+    assert 'data-testid="search-incomplete"' not in html
+    assert "match=prefix" in response["HX-Push-Url"]
+    exact = viewer.get("/apps/shop/", {"q": "an"}, headers=htmx("sessions"))
+    assert exact.context["rows"] == []
+
+
+def test_a_prefix_search_that_stopped_early_says_so(viewer: Client, store: RedisSessions) -> None:
+    store.create_many(app="shop", sessions=[{"id": f"bot{i}", "ip": "1"} for i in range(60)])
+    html = text(viewer.get("/apps/shop/", {"q": "bot", "match": "prefix"}))
+    assert 'data-testid="search-incomplete"' in html
+    assert viewer.get("/apps/shop/", {"q": "bot", "match": "fuzzy"}).status_code == 400
