@@ -6,7 +6,7 @@ from django.urls import path, register_converter
 
 from sessions_core.validation import APP_PATTERN
 
-from . import kills, metrics, views
+from . import audit, kills, metrics, views
 
 
 class AppConverter:
@@ -33,7 +33,8 @@ urlpatterns = [
     path("apps/<app:app>/kill/all/", views.known_app(kills.kill_app), name="kill_app"),
     path("users/", views.everywhere, name="everywhere"),
     path("users/kill/", kills.kill_everywhere, name="kill_everywhere"),
-    path("audit/", views.audit, name="audit"),
+    path("audit/", audit.audit_log, name="audit"),
+    path("audit/export.csv", audit.audit_export, name="audit_export"),
     path("healthz", views.healthz, name="healthz"),
     path("metrics", metrics.metrics, name="metrics"),
 ]
