@@ -6,7 +6,7 @@ from typing import Any
 
 from django import forms
 
-from sessions_core.validation import ID_MAX_LENGTH
+from sessions_core.validation import ID_MAX_LENGTH, IP_MAX_LENGTH
 
 from .templatetags.dashboard import from_id_ref
 
@@ -44,6 +44,14 @@ class TableQuery(forms.Form):
     page = forms.IntegerField(min_value=1, max_value=10**6, required=False)
     q = _IdField(required=False, label="User id")
     match = forms.ChoiceField(choices=MATCHES, required=False)
+    # An ip, or the start of one followed by '*' (10.0.*).
+    ip = forms.CharField(required=False, max_length=IP_MAX_LENGTH + 1, strip=True, label="IP")
+
+    def clean(self) -> dict[str, Any] | None:
+        data = super().clean() or {}
+        if data.get("q") and data.get("ip"):
+            raise forms.ValidationError("Search by user id or by IP, not both.")
+        return data
 
     def state(self) -> dict[str, Any]:
         data = self.cleaned_data
@@ -53,6 +61,7 @@ class TableQuery(forms.Form):
             "page": data["page"] or 1,
             "q": q,
             "match": data.get("match") or "exact" if q else "exact",
+            "ip": data.get("ip") or "",
         }
 
 

@@ -59,7 +59,9 @@ def app_live(app: str) -> dict[str, Any]:
     }
 
 
-def table_url(app: str, *, window: int, page: int = 1, q: str = "", match: str = "exact") -> str:
+def table_url(
+    app: str, *, window: int, page: int = 1, q: str = "", match: str = "exact", ip: str = ""
+) -> str:
     """The app page with a table state; defaults are left out of the query string."""
     params: dict[str, str | int] = {}
     if window != DEFAULT_WINDOW:
@@ -70,16 +72,25 @@ def table_url(app: str, *, window: int, page: int = 1, q: str = "", match: str =
         params["q"] = q
         if match != "exact":
             params["match"] = match
+    if ip:
+        params["ip"] = ip
     base = reverse("dashboard:app", args=[app])
     return f"{base}?{urlencode(params)}" if params else base
 
 
-def app_table(app: str, *, window: int, page: int, q: str, match: str = "exact") -> dict[str, Any]:
+def app_table(
+    app: str, *, window: int, page: int, q: str, match: str = "exact", ip: str = ""
+) -> dict[str, Any]:
     """One page of sessions active within `window`, or of the searched id's sessions."""
     store = sessions()
 
     def read(page: int) -> SessionPage:
         offset = (page - 1) * PAGE_SIZE
+        if ip:
+            wanted, prefix = ip.removesuffix("*"), ip.endswith("*")
+            return store.ip_page(
+                app=app, ip=wanted, prefix=prefix, delta_time=window, limit=PAGE_SIZE
+            )
         if q and match == "prefix":
             return store.prefix_page(app=app, prefix=q, delta_time=window, limit=PAGE_SIZE)
         if q:
@@ -87,7 +98,7 @@ def app_table(app: str, *, window: int, page: int, q: str, match: str = "exact")
         return store.soapp_page(app=app, delta_time=window, offset=offset, limit=PAGE_SIZE)
 
     result, page, pages = _paged(read, page)
-    state: dict[str, Any] = {"window": window, "page": page, "q": q, "match": match}
+    state: dict[str, Any] = {"window": window, "page": page, "q": q, "match": match, "ip": ip}
     return {
         **_row_links(app),
         "rows": _shown(result["rows"]),

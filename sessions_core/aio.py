@@ -324,6 +324,22 @@ class AsyncRedisSessions(SessionsBase):
         )
         return await self._run(plan)
 
+    async def ip_page(
+        self,
+        *,
+        app: str,
+        ip: str,
+        prefix: bool = False,
+        delta_time: int,
+        limit: int = 50,
+        budget: int = 200_000,
+    ) -> SessionPage:
+        """Sessions whose ip is (or starts with) `ip`, from a bounded walk (see RedisSessions)."""
+        plan = self._ip_page(
+            app=app, ip=ip, prefix=prefix, delta_time=delta_time, limit=limit, budget=budget
+        )
+        return await self._run(plan)
+
     async def user_everywhere(self, *, id: str, limit: int = 50) -> list[AppSessionPage]:
         """The id's live sessions in every app that has any, newest first, `limit` per app."""
         return await self._run(self._user_everywhere(id=id, limit=limit))

@@ -389,6 +389,24 @@ class RedisSessions(SessionsBase):
             )
         )
 
+    def ip_page(
+        self,
+        *,
+        app: str,
+        ip: str,
+        prefix: bool = False,
+        delta_time: int,
+        limit: int = 50,
+        budget: int = 200_000,
+    ) -> SessionPage:
+        """Sessions active within `delta_time` whose ip is `ip` (or, with `prefix`, starts with
+        it), newest first, from a walk of at most `budget` sessions; `complete` says whether
+        the walk reached the window's end."""
+        plan = self._ip_page(
+            app=app, ip=ip, prefix=prefix, delta_time=delta_time, limit=limit, budget=budget
+        )
+        return self._run(plan)
+
     def user_everywhere(self, *, id: str, limit: int = 50) -> list[AppSessionPage]:
         """The id's live sessions in every app that has any, newest first, `limit` per app;
         O(apps + the id's sessions)."""

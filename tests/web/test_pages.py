@@ -402,3 +402,22 @@ def test_a_prefix_search_that_stopped_early_says_so(viewer: Client, store: Redis
     html = text(viewer.get("/apps/shop/", {"q": "bot", "match": "prefix"}))
     assert 'data-testid="search-incomplete"' in html
     assert viewer.get("/apps/shop/", {"q": "bot", "match": "fuzzy"}).status_code == 400
+
+
+def test_sessions_table_filters_by_ip_exact_or_by_prefix(
+    viewer: Client, store: RedisSessions
+) -> None:
+    for i, ip in enumerate(("10.0.0.1", "10.0.0.12", "192.168.1.1")):
+        store.create(app="shop", id=f"u{i}", ip=ip)
+    exact = viewer.get("/apps/shop/", {"ip": "10.0.0.1"}, headers=htmx("sessions"))
+    assert [row["session"]["ip"] for row in exact.context["rows"]] == ["10.0.0.1"]
+    assert "from IP <q>10.0.0.1</q>" in text(exact)
+    prefixed = viewer.get("/apps/shop/", {"ip": "10.0.*"}, headers=htmx("sessions"))
+    assert sorted(row["session"]["ip"] for row in prefixed.context["rows"]) == [
+        "10.0.0.1",
+        "10.0.0.12",
+    ]
+    assert "ip=10.0." in prefixed["HX-Push-Url"]
+    both = viewer.get("/apps/shop/", {"ip": "10.0.*", "q": "u1"})
+    assert both.status_code == 400
+    assert "not both" in text(both)
