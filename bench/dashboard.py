@@ -51,6 +51,7 @@ HTMX = "true"
 
 METRICS_TOKEN = secrets.token_urlsafe(16)
 
+
 @dataclass
 class Request:
     """One page or fragment to time; `prepare(i)` returns per-request POST data (untimed)."""

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import redis
 
-from sessions_core import RedisSessions
+from sessions_core import RedisSessions, SessionPage
 
 from .conftest import APP
 from .helpers import age_session
 
 
-def _ips(page: dict[str, object]) -> list[str]:
-    return [row["session"]["ip"] for row in page["rows"]]  # type: ignore[attr-defined,index]
+def _ips(page: SessionPage) -> list[str]:
+    return [row["session"]["ip"] for row in page["rows"]]
 
 
 def test_an_exact_ip_and_an_ip_prefix_within_the_window(rs: RedisSessions, r: redis.Redis) -> None:
