@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import urlencode
 
@@ -23,6 +23,7 @@ from .templatetags.dashboard import (
     data_keys,
     id_query,
     id_ref,
+    iso,
     printable,
     user_url,
 )
@@ -82,20 +83,9 @@ def app_table(
     app: str, *, window: int, page: int, q: str, match: str = "exact", ip: str = ""
 ) -> dict[str, Any]:
     """One page of sessions active within `window`, or of the searched id's sessions."""
-    store = sessions()
 
     def read(page: int) -> SessionPage:
-        offset = (page - 1) * PAGE_SIZE
-        if ip:
-            wanted, prefix = ip.removesuffix("*"), ip.endswith("*")
-            return store.ip_page(
-                app=app, ip=wanted, prefix=prefix, delta_time=window, limit=PAGE_SIZE
-            )
-        if q and match == "prefix":
-            return store.prefix_page(app=app, prefix=q, delta_time=window, limit=PAGE_SIZE)
-        if q:
-            return store.user_page(app=app, id=q, delta_time=window, offset=offset, limit=PAGE_SIZE)
-        return store.soapp_page(app=app, delta_time=window, offset=offset, limit=PAGE_SIZE)
+        return _table_read(app, window, q, match, ip, (page - 1) * PAGE_SIZE, PAGE_SIZE)
 
     result, page, pages = _paged(read, page)
     state: dict[str, Any] = {"window": window, "page": page, "q": q, "match": match, "ip": ip}
@@ -111,6 +101,7 @@ def app_table(
         "page_number": page,
         "pages": pages,
         "matches": MATCHES,
+        "export_query": table_url(app, **{**state, "page": 1}).partition("?")[2],
         "complete": result.get("complete", True),
         "table_url": table_url(app, **state),
         "prev_url": table_url(app, **{**state, "page": page - 1}) if page > 1 else None,
@@ -140,6 +131,63 @@ def user_table(app: str, id: str, page: int = 1) -> dict[str, Any]:
         "prev_url": user_url(app, id, page - 1) if page > 1 else None,
         "next_url": user_url(app, id, page + 1) if page < pages else None,
     }
+
+
+EXPORT_CHUNK = 1000  # sessions read per Redis round trip while a CSV export streams
+EXPORT_HEADER = [
+    "user_id",
+    "ip",
+    "last_active_utc",
+    "expires_in_s",
+    "reads",
+    "writes",
+    "data_keys",
+    "no_resave",
+    "handle",
+    "unreadable",
+]
+
+
+def export_rows(app: str, *, window: int, q: str, match: str, ip: str) -> Iterator[list[object]]:
+    """The sessions table's rows (its window or its search) for a CSV export, read in chunks
+    of EXPORT_CHUNK as the download streams: memory stays flat at any size. Handles, never
+    tokens. The window is read by rank, so sessions active during the export may shift."""
+    offset = 0
+    while True:
+        result = _table_read(app, window, q, match, ip, offset, EXPORT_CHUNK)
+        for row in result["rows"]:
+            session = row["session"]
+            yield [
+                printable(session["id"]),
+                printable(session["ip"]),
+                "" if "problem" in row else iso(row["last_activity"]),
+                "" if "problem" in row else row["expires_in"],
+                session["r"],
+                session["w"],
+                data_keys(session.get("d")),
+                "yes" if session.get("no_resave") else "",
+                row["handle"],
+                row.get("problem", ""),
+            ]
+        offset += EXPORT_CHUNK
+        if "complete" in result or offset >= result["total"] or not result["rows"]:
+            return  # a bounded search is one read; a window or an id is paged to its end
+
+
+def _table_read(
+    app: str, window: int, q: str, match: str, ip: str, offset: int, limit: int
+) -> SessionPage:
+    """The sessions table's rows: the window, an id, ids by prefix, or an ip. The prefix and
+    ip searches are bounded walks of their own: they have no offset."""
+    store = sessions()
+    if ip:
+        wanted, prefix = ip.removesuffix("*"), ip.endswith("*")
+        return store.ip_page(app=app, ip=wanted, prefix=prefix, delta_time=window, limit=limit)
+    if q and match == "prefix":
+        return store.prefix_page(app=app, prefix=q, delta_time=window, limit=limit)
+    if q:
+        return store.user_page(app=app, id=q, delta_time=window, offset=offset, limit=limit)
+    return store.soapp_page(app=app, delta_time=window, offset=offset, limit=limit)
 
 
 def everywhere_table(id: str) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import resolve_url
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -17,7 +18,7 @@ from .http import HtmxHttpRequest
 VIEW = "dashboard.view_sessions"
 KILL = "dashboard.kill_sessions"
 
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]
 
 
 def operator_required(perm: str) -> Callable[[View], View]:
@@ -25,7 +26,7 @@ def operator_required(perm: str) -> Callable[[View], View]:
 
     def decorator(view: View) -> View:
         @wraps(view)
-        def wrapper(request: HtmxHttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        def wrapper(request: HtmxHttpRequest, *args: object, **kwargs: object) -> HttpResponseBase:
             user = request.user
             if not user.is_authenticated:
                 return _to_login(request)

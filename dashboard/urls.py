@@ -28,6 +28,7 @@ urlpatterns = [
     path("", views.apps, name="apps"),
     path("apps/<app:app>/", views.app, name="app"),
     path("apps/<app:app>/user/", views.user, name="user"),
+    path("apps/<app:app>/export.csv", views.export, name="export"),
     path("apps/<app:app>/kill/session/", views.known_app(kills.kill_session), name="kill_session"),
     path("apps/<app:app>/kill/user/", views.known_app(kills.kill_user), name="kill_user"),
     path("apps/<app:app>/kill/all/", views.known_app(kills.kill_app), name="kill_app"),

@@ -8,6 +8,7 @@ from functools import wraps
 
 from django.core.exceptions import BadRequest
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotFound, JsonResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -16,6 +17,7 @@ from django_htmx.http import push_url
 from sessions_core import StoreUnavailable
 
 from . import pages
+from .csv_stream import csv_download
 from .forms import EverywhereQuery, TableQuery, UserQuery, errors_text
 from .http import HtmxHttpRequest
 from .middleware import bad_request
@@ -44,13 +46,13 @@ def unknown_app(request: HtmxHttpRequest, app: str) -> HttpResponse | None:
     raise Http404(f"No app named {app!r} in this namespace.")
 
 
-def known_app(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def known_app(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     """A kill view of a known app only. Checked for logged-in POSTs alone, so the view's own
     answers still come first for everyone else (a 405 page, the login redirect) and an
     anonymous visitor cannot probe app names."""
 
     @wraps(view)
-    def wrapper(request: HtmxHttpRequest, app: str) -> HttpResponse:
+    def wrapper(request: HtmxHttpRequest, app: str) -> HttpResponseBase:
         if request.method == "POST" and request.user.is_authenticated:
             missing = unknown_app(request, app)
             if missing:
@@ -99,6 +101,21 @@ def user(request: HtmxHttpRequest, app: str) -> HttpResponse:
         response = fragment(request, "dashboard/user.html#user-sessions", context)
         return push_url(response, str(context["table_url"]))
     return page(request, "dashboard/user.html", context)
+
+
+@require_GET
+@operator_required(VIEW)
+def export(request: HtmxHttpRequest, app: str) -> HttpResponseBase:
+    """The sessions table (its window, or its search) as a streamed CSV download."""
+    query = TableQuery(request.GET)
+    if not query.is_valid():
+        raise BadRequest(errors_text(query))
+    missing = unknown_app(request, app)
+    if missing:
+        return missing
+    state = query.state()
+    del state["page"]
+    return csv_download(f"{app}-sessions.csv", pages.EXPORT_HEADER, pages.export_rows(app, **state))
 
 
 @require_GET
