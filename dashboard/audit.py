@@ -3,9 +3,7 @@ the same rows as a CSV download."""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-from collections.abc import Iterable, Iterator
 from typing import Any
 from urllib.parse import urlencode
 
@@ -16,12 +14,12 @@ from django.db.models import QuerySet
 from django.http import HttpResponse, StreamingHttpResponse
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.cache import patch_cache_control
 from django.views.decorators.http import require_GET
 from django_htmx.http import push_url
 
 from sessions_core.validation import APP_MAX_LENGTH, ID_MAX_LENGTH
 
+from .csv_stream import csv_download
 from .forms import errors_text
 from .http import HtmxHttpRequest
 from .models import KillAudit
@@ -42,9 +40,6 @@ CSV_HEADER = [
     "ended",
     "interrupted",
 ]
-# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection): an
-# operator's name or a user id is text another party chose.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 class AuditFilter(forms.Form):
@@ -136,36 +131,18 @@ def audit_log(request: HtmxHttpRequest) -> HttpResponse:
     return page(request, "dashboard/audit.html", context)
 
 
-class _Echo:
-    """A file-like object whose write returns the line: csv.writer then hands back each row
-    as text, ready to stream, with nothing buffered."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
-def neutralised(value: object) -> str:
-    """A cell a spreadsheet shows as text: one that would start a formula gets a leading '."""
-    text = str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
-
-
-def csv_lines(rows: Iterable[KillAudit]) -> Iterator[str]:
-    writer = csv.writer(_Echo())
-    yield writer.writerow(CSV_HEADER)
-    for entry in rows:
-        yield writer.writerow(
-            [
-                entry.at.astimezone(dt.UTC).isoformat(timespec="seconds"),
-                neutralised(entry.operator_name),
-                neutralised(entry.action),
-                neutralised(entry.app),
-                neutralised(entry.user_id),
-                neutralised(entry.session_handle),
-                entry.count,
-                "yes" if entry.interrupted else "no",
-            ]
-        )
+def csv_row(entry: KillAudit) -> tuple[object, ...]:
+    """One entry as the export's cells; times in UTC, to the second."""
+    return (
+        entry.at.astimezone(dt.UTC).isoformat(timespec="seconds"),
+        entry.operator_name,
+        entry.action,
+        entry.app,
+        entry.user_id,
+        entry.session_handle,
+        entry.count,
+        "yes" if entry.interrupted else "no",
+    )
 
 
 @require_GET
@@ -175,11 +152,6 @@ def audit_export(request: HtmxHttpRequest) -> StreamingHttpResponse:
     form = _valid_filter(request)
     rows = form.rows().iterator(chunk_size=EXPORT_CHUNK)
     stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
-    response = StreamingHttpResponse(
-        csv_lines(rows),
-        content_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="audit-log-{stamp}.csv"'},
-    )
-    # Personal data: no cache may keep a copy.
-    patch_cache_control(response, private=True, no_store=True)
-    return response
+    # csv_stream neutralises cells a spreadsheet would run as formulas (an operator's name or
+    # a user id is text another party chose).
+    return csv_download(f"audit-log-{stamp}.csv", CSV_HEADER, (csv_row(e) for e in rows))

@@ -225,7 +225,7 @@ def test_the_export_streams_every_filtered_row_not_one_page(viewer: Client, db: 
     many(5, operator_name="alice")
     response = viewer.get("/audit/export.csv?operator=bob")
     assert response.status_code == 200
-    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Type"].startswith("text/csv")
     assert re.fullmatch(
         r'attachment; filename="audit-log-\d{8}-\d{6}\.csv"', response["Content-Disposition"]
     )
