@@ -98,6 +98,22 @@ class KillEverywhereForm(_IdOrRef):
     )
 
 
+# The apps table's sortable columns: the app name, its counts, and its active users per window.
+APP_COLUMNS = ["app", "sessions", "users", *(f"active-{w}" for w, _ in WINDOWS[:4])]
+
+
+class AppsQuery(forms.Form):
+    """The apps table's order: any column, either way (default: by name, A to Z)."""
+
+    sort = forms.ChoiceField(choices=[(c, c) for c in APP_COLUMNS], required=False)
+    order = forms.ChoiceField(choices=[("asc", "asc"), ("desc", "desc")], required=False)
+
+    def order_by(self) -> tuple[str, bool]:
+        """The column and whether it is descending."""
+        data = self.cleaned_data
+        return data.get("sort") or "app", data.get("order") == "desc"
+
+
 class UserQuery(_IdOrRef):
     """The user page's state: the id, and the page of its sessions."""
 

@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 from django.core.paginator import Page, Paginator
 from django.urls import reverse
 
-from sessions_core import CorruptData, SessionPage, SessionRow
+from sessions_core import AppStats, CorruptData, SessionPage, SessionRow
 from sessions_core.reads import ACTIVITY_WINDOWS
 from sessions_core.validation import ID_MAX_LENGTH
 
@@ -33,16 +33,59 @@ AUDIT_PAGE_SIZE = 50
 LIVE_WINDOWS = [(w, WINDOW_NAMES[w]) for w in ACTIVITY_WINDOWS]
 
 
-def apps_table() -> dict[str, Any]:
-    """Every app with its counts, and the last wipe pass."""
+def apps_table(sort: str = "app", descending: bool = False) -> dict[str, Any]:
+    """Every app with its counts (sorted by any column), their totals, and the last wipe."""
     store = sessions()
     stats = store.app_stats(apps=store.apps(), windows=[w for w, _ in LIVE_WINDOWS])
+    readable = [s for s in stats if "problem" not in s]
+    stats.sort(key=lambda s: s["app"])  # ties, and apps without counts, in name order
+    if sort != "app":
+        stats.sort(key=lambda s: _column(s, sort), reverse=descending)
+    elif descending:
+        stats.reverse()
+    totals = {
+        "sessions": sum(s["sessions"] for s in readable),
+        "users": sum(s["users"] for s in readable),
+        "active": {w: sum(s["active"][w] for s in readable) for w, _ in LIVE_WINDOWS},
+    }
+    columns = [("app", "App"), ("sessions", "Sessions"), ("users", "Users")]
+    columns += [(f"active-{w}", f"Active {name}") for w, name in LIVE_WINDOWS]
+    headers = [
+        {
+            "key": key,
+            "label": label,
+            "sorted": ("descending" if descending else "ascending") if key == sort else "none",
+            # A click sorts by the column; on the sorted column, the other way round.
+            "url": apps_url(key, not descending if key == sort else key != "app"),
+        }
+        for key, label in columns
+    ]
     return {
         "stats": stats,
+        "totals": totals,
+        "headers": headers,
         "live_windows": LIVE_WINDOWS,
         "last_wipe": store.last_wipe(),
         "id_max_length": ID_MAX_LENGTH,
+        "table_url": apps_url(sort, descending),
     }
+
+
+def apps_url(sort: str, descending: bool) -> str:
+    """The apps page in an order; the default (by name, A to Z) has no query string."""
+    base = reverse("dashboard:apps")
+    if sort == "app" and not descending:
+        return base
+    return f"{base}?{urlencode({'sort': sort, 'order': 'desc' if descending else 'asc'})}"
+
+
+def _column(stats: AppStats, key: str) -> int:
+    """A count column of one app (-1 for an app whose counts cannot be read)."""
+    if "problem" in stats:
+        return -1
+    if key.startswith("active-"):
+        return stats["active"][int(key.removeprefix("active-"))]
+    return int(stats[key])  # type: ignore[literal-required]
 
 
 def app_live(app: str) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from sessions_core import StoreUnavailable
 
 from . import pages
 from .csv_stream import csv_download
-from .forms import EverywhereQuery, TableQuery, UserQuery, errors_text
+from .forms import AppsQuery, EverywhereQuery, TableQuery, UserQuery, errors_text
 from .http import HtmxHttpRequest
 from .middleware import bad_request
 from .permissions import VIEW, operator_required
@@ -29,7 +29,10 @@ from .store import sessions
 @require_GET
 @operator_required(VIEW)
 def apps(request: HtmxHttpRequest) -> HttpResponse:
-    context = pages.apps_table()
+    query = AppsQuery(request.GET)
+    if not query.is_valid():
+        raise BadRequest(errors_text(query))
+    context = pages.apps_table(*query.order_by())
     if fragment_target(request, {"apps-table"}):
         return fragment(request, "dashboard/apps.html#apps-table", context)
     return page(request, "dashboard/apps.html", context)

@@ -421,3 +421,24 @@ def test_sessions_table_filters_by_ip_exact_or_by_prefix(
     both = viewer.get("/apps/shop/", {"ip": "10.0.*", "q": "u1"})
     assert both.status_code == 400
     assert "not both" in text(both)
+
+
+def test_the_apps_table_sorts_by_any_column_and_has_a_totals_row(
+    viewer: Client, store: RedisSessions
+) -> None:
+    for app, n in (("alpha", 1), ("bravo", 3), ("charlie", 2)):
+        store.create_many(app=app, sessions=[{"id": f"u{i}", "ip": "1"} for i in range(n)])
+
+    def order(**query: str) -> list[str]:
+        html = text(viewer.get("/", query, headers=htmx("apps-table")))
+        return re.findall(r'data-testid="app-row" data-app="([^"]+)"', html)
+
+    assert order() == ["alpha", "bravo", "charlie"]
+    assert order(sort="app", order="desc") == ["charlie", "bravo", "alpha"]
+    assert order(sort="sessions", order="desc") == ["bravo", "charlie", "alpha"]
+    assert order(sort="active-60", order="asc") == ["alpha", "charlie", "bravo"]
+    html = text(viewer.get("/", {"sort": "users", "order": "desc"}))
+    assert 'aria-sort="descending"' in html
+    assert 'hx-get="/?sort=users&amp;order=desc"' in html  # the poll keeps the order
+    assert 'data-testid="total-sessions">6<' in html
+    assert viewer.get("/", {"sort": "nope"}).status_code == 400
