@@ -18,6 +18,7 @@ from dashboard.audit import AuditFilter
 from dashboard.models import KillAudit
 from sessions_core import RedisSessions
 from tests.web.conftest import client_for, htmx
+from tests.web.test_content_security_policy import DIRECTIVES, Inline, policy
 
 UTC = dt.UTC
 
@@ -316,3 +317,13 @@ def test_the_audit_page_and_its_export_need_the_view_permission(
 
 def test_the_export_answers_get_only(viewer: Client, db: None) -> None:
     assert viewer.post("/audit/export.csv").status_code == 405
+
+
+def test_the_filtered_page_keeps_the_strict_policy_and_nothing_inline(
+    viewer: Client, log: None
+) -> None:
+    for headers in ({}, htmx("audit-table")):
+        response = viewer.get("/audit/?operator=bob&since=2026-03-01", headers=headers)
+        assert policy(response) == DIRECTIVES
+        assert Inline(response.content.decode()).found == []
+    assert policy(viewer.get("/audit/export.csv")) == DIRECTIVES
