@@ -22,6 +22,7 @@ WINDOWS: list[tuple[int, str]] = [
 DEFAULT_WINDOW = 3600
 # How the sessions table's id search matches: the id itself, or ids starting with it.
 MATCHES = [("exact", "exact id"), ("prefix", "id starts with")]
+ORDERS = [("newest", "newest first"), ("oldest", "oldest first")]
 WINDOW_NAMES = dict(WINDOWS)
 
 
@@ -46,6 +47,7 @@ class TableQuery(forms.Form):
     match = forms.ChoiceField(choices=MATCHES, required=False)
     # An ip, or the start of one followed by '*' (10.0.*).
     ip = forms.CharField(required=False, max_length=IP_MAX_LENGTH + 1, strip=True, label="IP")
+    order = forms.ChoiceField(choices=ORDERS, required=False)
 
     def clean(self) -> dict[str, Any] | None:
         data = super().clean() or {}
@@ -62,6 +64,7 @@ class TableQuery(forms.Form):
             "q": q,
             "match": data.get("match") or "exact" if q else "exact",
             "ip": data.get("ip") or "",
+            "order": data.get("order") or "newest",
         }
 
 

@@ -15,7 +15,7 @@ from sessions_core.reads import ACTIVITY_WINDOWS
 from sessions_core.validation import ID_MAX_LENGTH
 
 from .charts import activity_chart
-from .forms import DEFAULT_WINDOW, MATCHES, WINDOW_NAMES, WINDOWS
+from .forms import DEFAULT_WINDOW, MATCHES, ORDERS, WINDOW_NAMES, WINDOWS
 from .models import KillAudit
 from .store import sessions
 from .templatetags.dashboard import (
@@ -104,7 +104,14 @@ def app_live(app: str) -> dict[str, Any]:
 
 
 def table_url(
-    app: str, *, window: int, page: int = 1, q: str = "", match: str = "exact", ip: str = ""
+    app: str,
+    *,
+    window: int,
+    page: int = 1,
+    q: str = "",
+    match: str = "exact",
+    ip: str = "",
+    order: str = "newest",
 ) -> str:
     """The app page with a table state; defaults are left out of the query string."""
     params: dict[str, str | int] = {}
@@ -118,20 +125,37 @@ def table_url(
             params["match"] = match
     if ip:
         params["ip"] = ip
+    if order != "newest":
+        params["order"] = order
     base = reverse("dashboard:app", args=[app])
     return f"{base}?{urlencode(params)}" if params else base
 
 
 def app_table(
-    app: str, *, window: int, page: int, q: str, match: str = "exact", ip: str = ""
+    app: str,
+    *,
+    window: int,
+    page: int,
+    q: str,
+    match: str = "exact",
+    ip: str = "",
+    order: str = "newest",
 ) -> dict[str, Any]:
     """One page of sessions active within `window`, or of the searched id's sessions."""
 
     def read(page: int) -> SessionPage:
-        return _table_read(app, window, q, match, ip, (page - 1) * PAGE_SIZE, PAGE_SIZE)
+        offset = (page - 1) * PAGE_SIZE
+        return _table_read(app, window, q, match, ip, order, offset, PAGE_SIZE)
 
     result, page, pages = _paged(read, page)
-    state: dict[str, Any] = {"window": window, "page": page, "q": q, "match": match, "ip": ip}
+    state: dict[str, Any] = {
+        "window": window,
+        "page": page,
+        "q": q,
+        "match": match,
+        "ip": ip,
+        "order": order,
+    }
     return {
         **_row_links(app),
         "rows": _shown(result["rows"]),
@@ -144,6 +168,7 @@ def app_table(
         "page_number": page,
         "pages": pages,
         "matches": MATCHES,
+        "orders": ORDERS,
         "export_query": table_url(app, **{**state, "page": 1}).partition("?")[2],
         "complete": result.get("complete", True),
         "table_url": table_url(app, **state),
@@ -191,13 +216,15 @@ EXPORT_HEADER = [
 ]
 
 
-def export_rows(app: str, *, window: int, q: str, match: str, ip: str) -> Iterator[list[object]]:
+def export_rows(
+    app: str, *, window: int, q: str, match: str, ip: str, order: str
+) -> Iterator[list[object]]:
     """The sessions table's rows (its window or its search) for a CSV export, read in chunks
     of EXPORT_CHUNK as the download streams: memory stays flat at any size. Handles, never
     tokens. The window is read by rank, so sessions active during the export may shift."""
     offset = 0
     while True:
-        result = _table_read(app, window, q, match, ip, offset, EXPORT_CHUNK)
+        result = _table_read(app, window, q, match, ip, order, offset, EXPORT_CHUNK)
         for row in result["rows"]:
             session = row["session"]
             yield [
@@ -218,10 +245,10 @@ def export_rows(app: str, *, window: int, q: str, match: str, ip: str) -> Iterat
 
 
 def _table_read(
-    app: str, window: int, q: str, match: str, ip: str, offset: int, limit: int
+    app: str, window: int, q: str, match: str, ip: str, order: str, offset: int, limit: int
 ) -> SessionPage:
-    """The sessions table's rows: the window, an id, ids by prefix, or an ip. The prefix and
-    ip searches are bounded walks of their own: they have no offset."""
+    """The sessions table's rows: the window (newest or oldest first), an id, ids by prefix,
+    or an ip (newest first). The prefix and ip searches are bounded walks: no offset."""
     store = sessions()
     if ip:
         wanted, prefix = ip.removesuffix("*"), ip.endswith("*")
@@ -230,7 +257,9 @@ def _table_read(
         return store.prefix_page(app=app, prefix=q, delta_time=window, limit=limit)
     if q:
         return store.user_page(app=app, id=q, delta_time=window, offset=offset, limit=limit)
-    return store.soapp_page(app=app, delta_time=window, offset=offset, limit=limit)
+    return store.soapp_page(
+        app=app, delta_time=window, offset=offset, limit=limit, oldest_first=order == "oldest"
+    )
 
 
 def everywhere_table(id: str) -> dict[str, Any]:

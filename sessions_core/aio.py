@@ -292,10 +292,18 @@ class AsyncRedisSessions(SessionsBase):
         return await self._run(self._activity_histogram(app=app, bucket=bucket, buckets=buckets))
 
     async def soapp_page(
-        self, *, app: str, delta_time: int, offset: int = 0, limit: int = 50
+        self,
+        *,
+        app: str,
+        delta_time: int,
+        offset: int = 0,
+        limit: int = 50,
+        oldest_first: bool = False,
     ) -> SessionPage:
-        """One page of `soapp`, newest first, with handles instead of tokens."""
-        plan = self._soapp_page(app=app, delta_time=delta_time, offset=offset, limit=limit)
+        """One page of `soapp`, newest first (or oldest), with handles instead of tokens."""
+        plan = self._soapp_page(
+            app=app, delta_time=delta_time, offset=offset, limit=limit, oldest_first=oldest_first
+        )
         return await self._run(plan)
 
     async def user_sessions(self, *, app: str, id: str) -> list[SessionRow]:

@@ -284,9 +284,10 @@ class Operations:
     # -- read helpers -------------------------------------------------------------------------
 
     def _window_members(
-        self, app: str, delta: int, offset: int, limit: int
+        self, app: str, delta: int, offset: int, limit: int, oldest_first: bool = False
     ) -> Plan[tuple[int, int, list[str]]]:
-        reply = yield Run(script("window"), [self.keys.app_sessions(app)], [delta, offset, limit])
+        args: list[Arg] = [delta, offset, limit, "asc" if oldest_first else "desc"]
+        reply = yield Run(script("window"), [self.keys.app_sessions(app)], args)
         return int(reply[1]), int(reply[0]), list(reply[2:])
 
     def _user_tokens(self, app: str, id: str) -> Plan[tuple[list[str], int]]:

@@ -93,7 +93,7 @@ class DashboardReads(Operations):
         return [c - (cumulative[i - 1] if i else 0) for i, c in enumerate(cumulative)]
 
     def _soapp_page(
-        self, *, app: str, delta_time: int, offset: int, limit: int
+        self, *, app: str, delta_time: int, offset: int, limit: int, oldest_first: bool = False
     ) -> Plan[SessionPage]:
         app = check.app(app)
         delta = check.delta_time(delta_time)
@@ -101,7 +101,7 @@ class DashboardReads(Operations):
         # Redis refuses offsets beyond a 64-bit integer; any offset past 2**53 is past the end.
         try:
             total, now, members = yield from self._window_members(
-                app, delta, min(offset, 2**53), limit
+                app, delta, min(offset, 2**53), limit, oldest_first
             )
         except CorruptData:
             problem = f"{self.keys.app_sessions(app)} is not a sorted set (another program's key)"

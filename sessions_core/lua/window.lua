@@ -1,6 +1,7 @@
--- Sessions of an app active within the last ARGV[1] seconds, newest first, one page.
+-- Sessions of an app active within the last ARGV[1] seconds, newest first (or oldest first
+-- with ARGV[4] = 'asc'), one page.
 -- KEYS: 1 app _sessions
--- ARGV: 1 window in seconds, 2 offset, 3 limit (-1 = all)
+-- ARGV: 1 window in seconds, 2 offset, 3 limit (-1 = all), 4 'asc' for oldest first
 -- Returns {now, total in window, member, member, ...} with members `{token}:{id}`.
 local now = server_now()
 local since = now - tonumber(ARGV[1])
@@ -15,7 +16,16 @@ if limit >= 0 then
   stop = math.min(stop, offset + limit - 1)
 end
 if offset <= stop then
-  for _, member in ipairs(redis.call('ZREVRANGE', KEYS[1], offset, stop)) do
+  local members
+  if ARGV[4] == 'asc' then
+    -- Oldest first: the window is the top `total` ranks, so in ascending order it starts
+    -- `total` ranks below the end.
+    local base = redis.call('ZCARD', KEYS[1]) - total
+    members = redis.call('ZRANGE', KEYS[1], base + offset, base + stop)
+  else
+    members = redis.call('ZREVRANGE', KEYS[1], offset, stop)
+  end
+  for _, member in ipairs(members) do
     table.insert(result, member)
   end
 end

@@ -318,3 +318,20 @@ def test_user_page_judges_an_id_with_many_sessions_chunk_by_chunk(
     assert "problem" in page["rows"][-1]
     within = rs.user_page(app=APP, id="bot", delta_time=1000)
     assert within["total"] == 11 + 1  # idle 0..1000 s, and the unreadable one
+
+
+def test_soapp_page_oldest_first_pages_the_same_window_the_other_way(
+    rs: RedisSessions, r: redis.Redis
+) -> None:
+    tokens = [_create(rs, f"u{i}") for i in range(7)]
+    for i, token in enumerate(tokens):
+        age_session(r, APP, token, 100 * i)  # u0 newest ... u6 oldest
+    age_session(r, APP, _create(rs, "ancient"), 10_000)  # outside a 1000 s window
+
+    def ids(**kwargs: object) -> list[str]:
+        page = rs.soapp_page(app=APP, delta_time=1000, limit=3, **kwargs)  # type: ignore[arg-type]
+        return [row["session"]["id"] for row in page["rows"]]
+
+    assert ids() == ["u0", "u1", "u2"]
+    assert ids(oldest_first=True) == ["u6", "u5", "u4"]
+    assert ids(oldest_first=True, offset=6) == ["u0"]

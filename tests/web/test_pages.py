@@ -442,3 +442,16 @@ def test_the_apps_table_sorts_by_any_column_and_has_a_totals_row(
     assert 'hx-get="/?sort=users&amp;order=desc"' in html  # the poll keeps the order
     assert 'data-testid="total-sessions">6<' in html
     assert viewer.get("/", {"sort": "nope"}).status_code == 400
+
+
+def test_the_sessions_table_lists_oldest_first_on_request(
+    viewer: Client, store: RedisSessions, age: Callable[..., None]
+) -> None:
+    for i in range(3):
+        age("shop", store.create(app="shop", id=f"u{i}", ip="1")["token"], 100 * i)
+    newest = viewer.get("/apps/shop/", headers=htmx("sessions"))
+    oldest = viewer.get("/apps/shop/", {"order": "oldest"}, headers=htmx("sessions"))
+    assert [r["session"]["id"] for r in newest.context["rows"]] == ["u0", "u1", "u2"]
+    assert [r["session"]["id"] for r in oldest.context["rows"]] == ["u2", "u1", "u0"]
+    assert "order=oldest" in oldest["HX-Push-Url"]
+    assert 'name="order" value="oldest"' in text(oldest)  # kills come back to this order
