@@ -66,6 +66,7 @@ def apps_table(sort: str = "app", descending: bool = False) -> dict[str, Any]:
         "headers": headers,
         "live_windows": LIVE_WINDOWS,
         "last_wipe": store.last_wipe(),
+        "server": store.server_info(),
         "id_max_length": ID_MAX_LENGTH,
         "table_url": apps_url(sort, descending),
     }

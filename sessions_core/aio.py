@@ -27,6 +27,7 @@ from .types import (
     DValue,
     Killed,
     NewSession,
+    ServerInfo,
     Session,
     SessionPage,
     SessionRow,
@@ -347,6 +348,10 @@ class AsyncRedisSessions(SessionsBase):
             app=app, ip=ip, prefix=prefix, delta_time=delta_time, limit=limit, budget=budget
         )
         return await self._run(plan)
+
+    async def server_info(self) -> ServerInfo:
+        """The server's version, memory used, clients and ops/s (INFO), for the dashboard."""
+        return await self._run(self._server_info())
 
     async def user_everywhere(self, *, id: str, limit: int = 50) -> list[AppSessionPage]:
         """The id's live sessions in every app that has any, newest first, `limit` per app."""

@@ -14,7 +14,15 @@ from .keys import Keys
 from .operations import Operations
 from .plans import Arg, Pipe, Plan, Run
 from .scripts import script
-from .types import AppSessionPage, AppStats, Killed, Session, SessionPage, SessionRow
+from .types import (
+    AppSessionPage,
+    AppStats,
+    Killed,
+    ServerInfo,
+    Session,
+    SessionPage,
+    SessionRow,
+)
 
 ACTIVITY_WINDOWS = (60, 600, 3600, 86400)
 APP_SAMPLE = 200
@@ -242,6 +250,15 @@ class DashboardReads(Operations):
         page: SessionPage = {"total": len(rows), "offset": 0, "limit": limit, "rows": rows}
         page["complete"] = rank < 0 and len(members) <= limit
         return page
+
+    def _server_info(self) -> Plan[ServerInfo]:
+        (info,) = parse.checked((yield Pipe([("INFO",)])))
+        return {
+            "version": str(info.get("redis_version", "?")),
+            "used_memory": int(info.get("used_memory", 0)),
+            "connected_clients": int(info.get("connected_clients", 0)),
+            "ops_per_sec": int(info.get("instantaneous_ops_per_sec", 0)),
+        }
 
     def _apps_holding(self, id: str) -> Plan[dict[str, int]]:
         """The apps whose token set of `id` is not empty: app -> its size (-1 when the key is

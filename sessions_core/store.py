@@ -28,6 +28,7 @@ from .types import (
     DValue,
     Killed,
     NewSession,
+    ServerInfo,
     Session,
     SessionPage,
     SessionRow,
@@ -418,6 +419,10 @@ class RedisSessions(SessionsBase):
             app=app, ip=ip, prefix=prefix, delta_time=delta_time, limit=limit, budget=budget
         )
         return self._run(plan)
+
+    def server_info(self) -> ServerInfo:
+        """The server's version, memory used, clients and ops/s (INFO), for the dashboard."""
+        return self._run(self._server_info())
 
     def user_everywhere(self, *, id: str, limit: int = 50) -> list[AppSessionPage]:
         """The id's live sessions in every app that has any, newest first, `limit` per app;

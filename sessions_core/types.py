@@ -71,6 +71,15 @@ class AppSessionPage(SessionPage):
     app: str
 
 
+class ServerInfo(TypedDict):
+    """What the dashboard's Redis panel shows of the server."""
+
+    version: str
+    used_memory: int  # bytes
+    connected_clients: int
+    ops_per_sec: int
+
+
 class AppStats(TypedDict):
     app: str
     sessions: int

@@ -455,3 +455,12 @@ def test_the_sessions_table_lists_oldest_first_on_request(
     assert [r["session"]["id"] for r in oldest.context["rows"]] == ["u2", "u1", "u0"]
     assert "order=oldest" in oldest["HX-Push-Url"]
     assert 'name="order" value="oldest"' in text(oldest)  # kills come back to this order
+
+
+def test_the_apps_page_shows_the_redis_server(viewer: Client, store: RedisSessions) -> None:
+    store.create(app="shop", id="u1", ip="1")
+    response = viewer.get("/")
+    server = response.context["server"]
+    assert server["version"].count(".") == 2 and server["connected_clients"] >= 1
+    assert server["used_memory"] > 0
+    assert f"Redis {server['version']}:" in text(response)
