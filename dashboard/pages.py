@@ -168,6 +168,7 @@ def app_table(
         "id_max_length": ID_MAX_LENGTH,
         "page_number": page,
         "pages": pages,
+        "live_table": page == 1 and not q and not ip,
         "matches": MATCHES,
         "orders": ORDERS,
         "export_query": table_url(app, **{**state, "page": 1}).partition("?")[2],

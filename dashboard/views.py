@@ -81,8 +81,10 @@ def app(request: HtmxHttpRequest, app: str) -> HttpResponse:
     if target != "live":
         context |= pages.app_table(app, **query.state())
     if target == "sessions":
-        # The address bar follows the table (window, page, search) in its canonical form.
         response = fragment(request, "dashboard/app.html#sessions", context)
+        if request.htmx.trigger == "sessions":
+            return response  # the table's own refresh: the address is already right
+        # The address bar follows the table (window, page, search) in its canonical form.
         return push_url(response, str(context["table_url"]))
     if target:
         return fragment(request, f"dashboard/app.html#{target}", context)

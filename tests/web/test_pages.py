@@ -464,3 +464,17 @@ def test_the_apps_page_shows_the_redis_server(viewer: Client, store: RedisSessio
     assert server["version"].count(".") == 2 and server["connected_clients"] >= 1
     assert server["used_memory"] > 0
     assert f"Redis {server['version']}:" in text(response)
+
+
+def test_page_one_of_the_window_refreshes_itself_deeper_pages_and_searches_stay_put(
+    viewer: Client, store: RedisSessions
+) -> None:
+    store.create_many(app="shop", sessions=[{"id": f"u{i}", "ip": "1"} for i in range(60)])
+    first = text(viewer.get("/apps/shop/"))
+    assert 'data-testid="live-table"' in first and 'hx-trigger="every 5s"' in first
+    assert 'data-testid="live-table"' not in text(viewer.get("/apps/shop/", {"page": "2"}))
+    assert 'data-testid="live-table"' not in text(viewer.get("/apps/shop/", {"q": "u1"}))
+    poll = viewer.get("/apps/shop/", headers=htmx("sessions", **{"HX-Trigger": "sessions"}))
+    assert poll.status_code == 200 and "HX-Push-Url" not in poll
+    chosen = viewer.get("/apps/shop/", headers=htmx("sessions", **{"HX-Trigger": "filters"}))
+    assert "HX-Push-Url" in chosen
