@@ -7,7 +7,6 @@ from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import urlencode
 
-from django.core.paginator import Page, Paginator
 from django.urls import reverse
 
 from sessions_core import AppStats, CorruptData, SessionPage, SessionRow
@@ -16,7 +15,6 @@ from sessions_core.validation import ID_MAX_LENGTH
 
 from .charts import activity_chart
 from .forms import DEFAULT_WINDOW, MATCHES, ORDERS, WINDOW_NAMES, WINDOWS
-from .models import KillAudit
 from .store import sessions
 from .templatetags.dashboard import (
     data_items,
@@ -29,7 +27,6 @@ from .templatetags.dashboard import (
 )
 
 PAGE_SIZE = 50
-AUDIT_PAGE_SIZE = 50
 LIVE_WINDOWS = [(w, WINDOW_NAMES[w]) for w in ACTIVITY_WINDOWS]
 
 
@@ -329,8 +326,3 @@ def _row_links(app: str) -> dict[str, str]:
         "kill_session_url": reverse("dashboard:kill_session", args=[app]),
         "user_base_url": reverse("dashboard:user", args=[app]),
     }
-
-
-def audit_page(number: int | str) -> Page[KillAudit]:
-    paginator = Paginator(KillAudit.objects.all(), AUDIT_PAGE_SIZE)
-    return paginator.get_page(number)

@@ -138,15 +138,6 @@ def everywhere(request: HtmxHttpRequest) -> HttpResponse:
 
 
 @require_GET
-@operator_required(VIEW)
-def audit(request: HtmxHttpRequest) -> HttpResponse:
-    context = {"page_obj": pages.audit_page(request.GET.get("page", 1))}
-    if fragment_target(request, {"audit-table"}):
-        return fragment(request, "dashboard/audit.html#audit-table", context)
-    return page(request, "dashboard/audit.html", context)
-
-
-@require_GET
 @never_cache
 def healthz(request: HtmxHttpRequest) -> JsonResponse:
     """For load balancers: is Redis reachable, and how fast. No login, no data."""
