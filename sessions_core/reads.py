@@ -12,7 +12,7 @@ from . import validation as check
 from .errors import CorruptData, KillInterrupted, StoreUnavailable, ValidationError
 from .keys import Keys
 from .operations import Operations
-from .plans import Arg, Pipe, Plan, Run
+from .plans import Arg, Command, Pipe, Plan, Run
 from .scripts import script
 from .types import (
     AppSessionPage,
@@ -27,6 +27,7 @@ from .types import (
 ACTIVITY_WINDOWS = (60, 600, 3600, 86400)
 APP_SAMPLE = 200
 SCAN_STEP, SCAN_STEPS = 1000, 5  # a prefix walk: 5 ZSCAN steps of 1000 per script call
+PREFIX_SESSIONS_MAX = 2000  # sessions a prefix search reads, whatever the matching ids hold
 IP_STEP = 2000  # sessions looked at per filter_ip.lua call: ~2 ms of Redis time
 LIVE_CHUNK = 2000  # sessions judged per last_activity.lua call: a few ms of Redis time
 
@@ -209,18 +210,20 @@ class DashboardReads(Operations):
             if cursor == "0" or len(ids) >= limit or scanned >= budget:
                 break
         ids = ids[:limit]
-        replies = yield Pipe([("SMEMBERS", k.wire(k.user_tokens(app, id))) for id in ids])
+        items: list[Command] = [("SMEMBERS", k.wire(k.user_tokens(app, id))) for id in ids]
+        *replies, (now, _micro) = yield Pipe([*items, ("TIME",)])
         pairs = [
             (str(token), id)
             for id, members in zip(ids, replies, strict=True)
             if not isinstance(members, Exception)
             for token in members
         ]
-        ((now, _micro),) = parse.checked((yield Pipe([("TIME",)])))
-        rows = yield from self._rows(app, pairs, int(now))
+        # A matching bot id with 100k sessions must not make the page read them all.
+        truncated = len(pairs) > PREFIX_SESSIONS_MAX
+        rows = yield from self._rows(app, pairs[:PREFIX_SESSIONS_MAX], int(now))
         rows = [row for row in rows if "problem" in row or row["session"]["idle"] <= delta]
         rows.sort(key=lambda row: row["last_activity"], reverse=True)
-        complete = cursor == "0" and len(ids) < limit
+        complete = cursor == "0" and len(ids) < limit and not truncated
         page: SessionPage = {"total": len(rows), "offset": 0, "limit": limit, "rows": rows[:limit]}
         page["complete"] = complete
         return page

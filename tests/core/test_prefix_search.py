@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import redis
 
 from sessions_core import RedisSessions
@@ -48,3 +49,12 @@ def test_a_small_budget_stops_the_walk_and_says_so(rs: RedisSessions) -> None:
     assert page["complete"] is False
     full = rs.prefix_page(app=APP, prefix="needle", delta_time=600)
     assert full["complete"] is True and full["total"] == 1
+
+
+def test_a_matching_id_with_many_sessions_is_read_only_up_to_the_bound(
+    rs: RedisSessions, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("sessions_core.reads.PREFIX_SESSIONS_MAX", 5)
+    rs.create_many(app=APP, sessions=[{"id": "botnet", "ip": "1"}] * 8)
+    page = rs.prefix_page(app=APP, prefix="bot", delta_time=600)
+    assert len(page["rows"]) == 5 and page["complete"] is False
