@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "dashboard",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -148,6 +149,11 @@ REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
 RS_NAMESPACE = env.str("RS_NAMESPACE", default="rs")
 # Seconds between two passes of `manage.py wipe_sessions` (the original's `wipe` option).
 RS_WIPE_INTERVAL = env.int("RS_WIPE_INTERVAL", default=600)
+# The REST API (api/, served by uvicorn): a key check is kept this many seconds, so a request
+# does not query the database; a revoked key stops working within this time.
+RS_API_KEY_CACHE_SECONDS = env.float("RS_API_KEY_CACHE_SECONDS", default=10.0)
+if RS_API_KEY_CACHE_SECONDS < 0:
+    sys.exit("error: RS_API_KEY_CACHE_SECONDS must be >= 0.")
 # Bearer token of GET /metrics (Prometheus); unset, the endpoint answers 404.
 RS_METRICS_TOKEN = env.str("RS_METRICS_TOKEN", default="")
 
