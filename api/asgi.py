@@ -1,0 +1,22 @@
+"""The REST API's ASGI entry point, served on its own:
+
+    uvicorn api.asgi:app --host 0.0.0.0 --port $PORT --loop uvloop --http httptools --no-access-log
+
+(the Procfile's `api:` line). Django is set up first, for settings, the key model and the
+audit log; the dashboard keeps running on WSGI (`web:`).
+"""
+
+from __future__ import annotations
+
+import os
+
+import django
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
+django.setup()
+
+from . import logs  # noqa: E402  (after setup: these import models)
+from .app import ApiApp  # noqa: E402
+
+logs.install()
+app = ApiApp()
