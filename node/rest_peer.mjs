@@ -26,8 +26,14 @@ const app = express();
 app.disable("x-powered-by");
 app.use(express.json({ limit: 60000 }));
 
-// parseInt as the original validates; undefined stays undefined (the default applies).
-const int = (value) => (value === undefined || value === "" ? undefined : Number.parseInt(`${value}`, 10));
+// A query number as the original validates it (parseInt): absent or empty stays undefined
+// (the default applies); text without a number is passed on as it is, for the original's
+// own message (NaN would pass its check, which reads a falsy ttl as the default).
+const int = (value) => {
+  if (value === undefined || value === "") return undefined;
+  const number = Number.parseInt(`${value}`, 10);
+  return Number.isNaN(number) ? `${value}` : number;
+};
 
 const route = (handler) => async (req, res) => {
   try {
