@@ -8,6 +8,7 @@ audit log; the dashboard keeps running on WSGI (`web:`).
 
 from __future__ import annotations
 
+import gc
 import os
 
 import django
@@ -20,3 +21,7 @@ from .app import ApiApp  # noqa: E402
 
 logs.install()
 app = ApiApp()
+# Everything loaded so far (Django, the URLconf, the models) lives as long as the process: out
+# of the collector's sight, a full collection no longer walks it, which took tens of ms and
+# was the API's p99 under load.
+gc.freeze()
