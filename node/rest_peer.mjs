@@ -6,7 +6,8 @@
 // What a user would write for 4.0.0 (rest-sessions only works before it): the promise API,
 // numbers in query strings parsed with parseInt first (4.0.0 adds a string ttl to the time as
 // text), validation errors as 400 {name, message} instead of rest-sessions' 500, an unknown
-// session as {}. No access log and no keys: rest-sessions has none, and they would only slow it.
+// session as {}. No access log, no ETag and no keys: rest-sessions has no keys, and the rest
+// would only slow the peer down.
 import { createRequire } from "node:module";
 
 const require = createRequire(import.meta.url);
@@ -24,6 +25,8 @@ rs.redis.on("error", (error) => process.stderr.write(`redis: ${error.message}\n`
 
 const app = express();
 app.disable("x-powered-by");
+// No ETag: hashing every answer is of no use for session reads and only slows the peer.
+app.set("etag", false);
 app.use(express.json({ limit: 60000 }));
 
 // A query number as the original validates it (parseInt): absent or empty stays undefined
