@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import logging
 import traceback
+from urllib.parse import quote
 
 from django.conf import settings
 from django.db import Error as DatabaseError
@@ -139,7 +140,9 @@ class ApiApp:
 
     async def answer(self, scope: Scope, receive: Receive) -> bytes:
         """The body of a successful answer; anything else is raised."""
-        raw: bytes = scope.get("raw_path") or scope["path"].encode("utf-8")
+        # The path as sent, percent-encoding kept (a server without raw_path gets the decoded
+        # path encoded again, so that a decoded `%` is not decoded twice).
+        raw: bytes = scope.get("raw_path") or quote(scope["path"], safe="/").encode("ascii")
         if not raw.startswith(PREFIX):
             raise _not_found()
         method: str = scope["method"]

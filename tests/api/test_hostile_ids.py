@@ -3,6 +3,9 @@ percent signs, markup, emoji, right-to-left marks. Each one round-trips exactly.
 
 from __future__ import annotations
 
+from collections.abc import MutableMapping
+from typing import Any
+
 import pytest
 import redis
 
@@ -98,3 +101,29 @@ def test_hostile_d_keys_and_values_round_trip(api: Api, body: dict[str, str]) ->
     token = api.create("shop", "u1", json=body)
 
     assert api.get(f"shop/get/{token}").json()["d"] == body
+
+
+def test_a_server_without_raw_path_gets_the_same_ids(api: Api, writer_key: str) -> None:
+    """ASGI makes raw_path optional: the decoded path is then encoded again, not decoded twice."""
+    api.create("shop", "100%41")
+    sent: list[MutableMapping[str, Any]] = []
+
+    async def receive() -> MutableMapping[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: MutableMapping[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": "/api/v1/shop/soid/100%41",
+        "query_string": b"",
+        "headers": [(b"authorization", f"Bearer {writer_key}".encode())],
+    }
+    api.run(api.app(scope, receive, send))
+
+    assert sent[0]["status"] == 200
+    body = sent[1]["body"]
+    assert isinstance(body, bytes)
+    assert b'"id":"100%41"' in body
