@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import time
 from collections.abc import Sequence
 
 from . import parse
@@ -28,7 +29,8 @@ ACTIVITY_WINDOWS = (60, 600, 3600, 86400)
 APP_SAMPLE = 200
 SCAN_STEP, SCAN_STEPS = 1000, 5  # a prefix walk: 5 ZSCAN steps of 1000 per script call
 PREFIX_SESSIONS_MAX = 2000  # sessions a prefix search reads, whatever the matching ids hold
-IP_STEP = 2000  # sessions looked at per filter_ip.lua call: ~2 ms of Redis time
+IP_STEP = 2000  # sessions looked at per filter_ip.lua call: ~7 ms of Redis time
+IP_SECONDS = 0.15  # an IP walk stops after this long, saying it stopped early
 LIVE_CHUNK = 2000  # sessions judged per last_activity.lua call: a few ms of Redis time
 
 
@@ -242,7 +244,12 @@ class DashboardReads(Operations):
         step = script("filter_ip")
         rank, walked = 0, 0
         members: list[str] = []
+        # A time budget too: each session costs Redis an HGET, so a walk of a long window
+        # would take about a second at 200k; an operator gets what was found in IP_SECONDS.
+        deadline = time.monotonic() + IP_SECONDS
         while rank >= 0 and len(members) < limit and walked < budget:
+            if walked and time.monotonic() > deadline:
+                break
             args: list[Arg] = [delta, rank, IP_STEP, ip, "1" if prefix else "", k.app_prefix(app)]
             reply = yield Run(step, [k.app_sessions(app)], args)
             rank, walked = int(reply[0]), walked + IP_STEP

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import redis
 
 from sessions_core import RedisSessions, SessionPage
@@ -40,3 +41,15 @@ def test_the_walk_is_bounded_and_says_when_it_stopped_early(rs: RedisSessions) -
     assert full["complete"] is True and full["total"] == 1
     many = rs.ip_page(app=APP, ip="10.9.9.9", delta_time=600, limit=50)
     assert many["total"] == 50 and many["complete"] is False
+
+
+def test_the_walk_also_stops_after_its_time_budget(
+    rs: RedisSessions, r: redis.Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rs.create_many(app=APP, sessions=[{"id": f"u{i}", "ip": "10.9.9.9"} for i in range(4500)])
+    monkeypatch.setattr("sessions_core.reads.IP_SECONDS", 0.0)  # out of time after one step
+    rs.ip_page(app="other", ip="1", delta_time=600)  # the script loaded: no NOSCRIPT below
+    r.config_resetstat()
+    page = rs.ip_page(app=APP, ip="172.16.0.1", delta_time=600)
+    assert page["complete"] is False and page["total"] == 0
+    assert r.info("commandstats")["cmdstat_evalsha"]["calls"] == 1  # 2000 of the 4500 walked
