@@ -42,7 +42,6 @@ PREFIX = b"/api/v1/"
 # Seconds a client should wait before retrying when Redis or the database is unreachable.
 RETRY_AFTER = 5
 REALM = b'Bearer realm="redis-sessions"'
-PONG = encode("PONG")
 
 
 def handle_key(secret_key: str) -> bytes:

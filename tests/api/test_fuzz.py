@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote
+from urllib.parse import parse_qsl, quote
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+from api.http import query
 
 from .conftest import Api
 
@@ -68,3 +70,13 @@ def test_any_body_is_answered_without_a_500(
     for method, path in [("PUT", f"{app}/create/u1?ip=1.2.3.4"), ("POST", f"{app}/set/{token}")]:
         check(api.request(method, path, content=body))
         check(api.request(method, path, json=json_body))
+
+
+@given(raw=st.binary(max_size=60) | st.text(max_size=40).map(str.encode))
+def test_the_query_reader_reads_as_parse_qsl_does(raw: bytes) -> None:
+    expected: dict[str, str] = {}
+    text = raw.decode("utf-8", "surrogateescape")
+    for name, value in parse_qsl(text, keep_blank_values=True, errors="surrogateescape"):
+        expected.setdefault(name, value)
+
+    assert query({"query_string": raw}) == expected
