@@ -146,6 +146,7 @@ def session_traffic(served: Served) -> list[str]:
             client.get(f"get/{tokens[1]}", headers={"Authorization": "Bearer x"}).status_code == 401
         )
         assert client.get("nope").status_code == 404
+        assert client.get(f"{served.url}/api/v1/forum/soid/u1").status_code == 403
         assert client.get(f"kill/{tokens[2]}").status_code == 405
         assert client.post(f"set/{tokens[2]}", content=b"x" * 60_001).status_code == 413
     return tokens
@@ -202,3 +203,20 @@ def test_kills_over_http_reach_the_audit_log_under_the_keys_name(served: Served)
         (None, "killall", "shop", 1),
     ]
     assert rows == str(expected)
+
+
+def test_redis_down_over_http_is_503_with_retry_after(
+    served: Served, redis_server: RedisServer
+) -> None:
+    headers = {"Authorization": f"Bearer {served.key}"}
+    redis_server.stop()
+    try:
+        down = httpx.get(f"{served.url}/api/v1/shop/soid/u1", headers=headers, timeout=10)
+    finally:
+        redis_server.start()
+    back = httpx.get(f"{served.url}/api/v1/shop/soid/u1", headers=headers, timeout=10)
+
+    assert down.status_code == 503
+    assert down.headers["retry-after"] == "5"
+    assert down.json() == {"name": "unavailable", "message": "Redis is unreachable; try again"}
+    assert back.status_code == 200
