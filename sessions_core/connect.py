@@ -19,6 +19,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 SENTINEL_SCHEME = "redis+sentinel"
+ASYNC_CONNECTIONS = 100  # connections of an AsyncRedisSessions; more concurrent calls wait
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +98,14 @@ def async_client(url: str, *, socket_timeout: float) -> redis.asyncio.Redis:
     found = parse_sentinel_url(url)
     options = {**_options(socket_timeout), "retry": AsyncRetry(NoBackoff(), 0)}
     if found is None:
-        return redis.asyncio.Redis.from_url(url, **options)
+        # redis.asyncio's default pool refuses the 101st concurrent call (MaxConnectionsError):
+        # an asyncio.gather of 1000 gets must wait for a connection instead, as threads do.
+        pool = redis.asyncio.BlockingConnectionPool.from_url(
+            url, max_connections=ASYNC_CONNECTIONS, timeout=socket_timeout, **options
+        )
+        standalone = redis.asyncio.Redis(connection_pool=pool)
+        standalone.auto_close_connection_pool = True  # aclose() closes the pool it owns
+        return standalone
     sentinel = redis.asyncio.sentinel.Sentinel(  # type: ignore[no-untyped-call]
         found.sentinels,
         sentinel_kwargs={**_auth(found), "socket_timeout": socket_timeout},
