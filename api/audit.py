@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-import logging
-
 from dashboard.models import KillAudit
-from sessions_core.validation import ID_MAX_LENGTH
-
-logger = logging.getLogger("api")
 
 
 def record_kill(
@@ -22,27 +17,14 @@ def record_kill(
 ) -> None:
     """One audit row and one log line; sync (the ORM). A session is named by its handle,
     the dashboard's HMAC of its token, never by the token."""
-    # NUL and invalid UTF-8 cannot go into a database column: stored as escapes, as the
-    # dashboard stores them.
-    shown_id = user_id.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-    KillAudit.objects.create(
+    KillAudit.record(
         operator=None,
         operator_name=key_name,
+        logged_as=f"API key {key_name}",
         action=action,
         app=app,
-        user_id=shown_id.replace("\x00", "\\x00")[:ID_MAX_LENGTH],
-        session_handle=handle,
         count=count,
+        user_id=user_id,
+        handle=handle,
         interrupted=interrupted,
-    )
-    logger.log(
-        logging.WARNING if interrupted else logging.INFO,
-        "API key %s: %s app=%s id=%r handle=%s ended=%d%s",
-        key_name,
-        action,
-        app,
-        user_id,
-        handle,
-        count,
-        " (interrupted by a Redis fault)" if interrupted else "",
     )

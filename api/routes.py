@@ -12,15 +12,18 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 from sessions_core import AsyncRedisSessions, KillInterrupted, ValidationError
 
-from .audit import logger, record_kill
+from .audit import record_kill
 from .db import Database
 from .http import Receive, Scope, is_object, js_int, json_body, query, read_body
+
+logger = logging.getLogger("api")
 
 
 @dataclass(slots=True)

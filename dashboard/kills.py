@@ -18,7 +18,6 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import trigger_client_event
 
 from sessions_core import KillInterrupted
-from sessions_core.validation import ID_MAX_LENGTH
 
 from . import pages
 from .forms import (
@@ -153,28 +152,16 @@ def _record(
     """Write the audit row and the log line; unless `quiet`, tell the operator the count."""
     operator = request.user
     name = operator.get_username()
-    # NUL and invalid UTF-8 cannot go into a database column: stored as escapes.
-    shown_id = user_id.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-    KillAudit.objects.create(
+    KillAudit.record(
         operator=operator if operator.is_authenticated else None,
         operator_name=name,
+        logged_as=name,
         action=action,
         app=app,
-        user_id=shown_id.replace("\x00", "\\x00")[:ID_MAX_LENGTH],
-        session_handle=handle,
         count=count,
+        user_id=user_id,
+        handle=handle,
         interrupted=interrupted,
-    )
-    logger.log(
-        logging.WARNING if interrupted else logging.INFO,
-        "%s: %s app=%s id=%r handle=%s ended=%d%s",
-        name,
-        action.value,
-        app,
-        user_id,
-        handle,
-        count,
-        " (interrupted by a Redis fault)" if interrupted else "",
     )
     if quiet:
         return

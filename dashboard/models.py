@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 
 from sessions_core.validation import APP_MAX_LENGTH, ID_MAX_LENGTH
+
+logger = logging.getLogger("dashboard.audit")
 
 
 class KillAudit(models.Model):
@@ -49,3 +54,44 @@ class KillAudit(models.Model):
     def __str__(self) -> str:
         cut = ", interrupted" if self.interrupted else ""
         return f"{self.operator_name} {self.action} {self.app} ({self.count}{cut})"
+
+    @classmethod
+    def record(
+        cls,
+        *,
+        operator: Any,
+        operator_name: str,
+        logged_as: str,
+        action: str,
+        app: str,
+        count: int,
+        user_id: str = "",
+        handle: str = "",
+        interrupted: bool = False,
+    ) -> KillAudit:
+        """One audit row and one log line for a kill, from the dashboard or the REST API. A
+        session is named by its handle, never its token; an id's NUL and invalid UTF-8 bytes
+        (no database column takes them) are stored as escapes."""
+        shown_id = user_id.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        row = cls.objects.create(
+            operator=operator,
+            operator_name=operator_name,
+            action=action,
+            app=app,
+            user_id=shown_id.replace("\x00", "\\x00")[:ID_MAX_LENGTH],
+            session_handle=handle,
+            count=count,
+            interrupted=interrupted,
+        )
+        logger.log(
+            logging.WARNING if interrupted else logging.INFO,
+            "%s: %s app=%s id=%r handle=%s ended=%d%s",
+            logged_as,
+            action,
+            app,
+            user_id,
+            handle,
+            count,
+            " (interrupted by a Redis fault)" if interrupted else "",
+        )
+        return row
