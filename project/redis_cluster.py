@@ -26,7 +26,7 @@ from typing import TypeVar
 import redis
 from redis.cluster import ClusterNode
 
-from project.redis_server import free_port, redis_server_binary
+from project.redis_server import end_process, free_port, redis_server_binary
 
 HOST = "127.0.0.1"
 SLOTS = 16384
@@ -113,15 +113,8 @@ class RedisProcess:
             self.process.wait()
 
     def stop(self) -> None:
-        if self.process is None:
-            return
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        if self.process is not None:
+            end_process(self.process)
         self.process = None
 
     def log_tail(self, lines: int = 15) -> str:

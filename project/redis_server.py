@@ -33,6 +33,17 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def end_process(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, and SIGKILL if it is still running 10 s later; waits for it to end."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
 class RedisServer:
     """A redis-server child process on 127.0.0.1:<port>, data kept in `data_dir`."""
 
@@ -89,15 +100,8 @@ class RedisServer:
         return self
 
     def stop(self) -> None:
-        if self.process is None:
-            return
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        if self.process is not None:
+            end_process(self.process)
         self.process = None
 
     def __enter__(self) -> RedisServer:
