@@ -10,15 +10,16 @@ from typing import Any, TypeVar
 
 import redis
 import redis.asyncio
+import redis.asyncio.cluster
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import NoScriptError
 
-from . import connect, parse
+from . import connect, parse, routing
 from .base import CONNECTION_FAULTS, SessionsBase
 from .demo import Backdate
 from .errors import StoreUnavailable
-from .plans import Pipe, Plan, Request, Run
+from .plans import Command, Pipe, Plan, Request, Run
 from .reads import ACTIVITY_WINDOWS
 from .types import (
     Activity,
@@ -62,17 +63,24 @@ class AsyncRedisSessions(SessionsBase):
         cachetime: float = 0,
         cachemax: int = 5000,
         handle_key: bytes | None = None,
-        client: redis.asyncio.Redis | None = None,
+        client: redis.asyncio.Redis | redis.asyncio.cluster.RedisCluster | None = None,
         read_retries: int = 3,
         socket_timeout: float = 5.0,
+        buckets: int | None = None,
     ) -> None:
-        super().__init__(namespace=namespace, handle_key=handle_key)
+        super().__init__(namespace=namespace, handle_key=handle_key, buckets=buckets)
         self._url = url
         self._socket_timeout = socket_timeout
-        if client is not None and not client.get_encoder().decode_responses:  # type: ignore[no-untyped-call]
+        if client is not None and not client.get_encoder().decode_responses:
             raise ValueError("client must be created with decode_responses=True")
         self._own_client = client is None
-        self.redis = client or connect.async_client(url, socket_timeout=socket_timeout)
+        self.redis: Any = client or connect.async_client(url, socket_timeout=socket_timeout)
+        # Whether the server is a cluster is asked at the first request (a URL of any node).
+        given_cluster = isinstance(client, redis.asyncio.cluster.RedisCluster)
+        self._layout_pending = self._own_client or given_cluster
+        self._layout_lock = asyncio.Lock()
+        self._stale_slots = False
+        self._nodes: dict[str, redis.asyncio.Redis] = {}
         self._read_retry = Retry(
             ExponentialBackoff(cap=0.5, base=0.05),
             read_retries,
@@ -83,10 +91,14 @@ class AsyncRedisSessions(SessionsBase):
         )
 
     def _sync_client(self) -> redis.Redis:
-        """For the cache listener's thread: a sync client to the same server."""
+        """For the cache listener's thread: a sync client to the same server (on a cluster,
+        one node: a PUBLISH reaches the subscribers of every node)."""
         if self._own_client:
             return connect.sync_client(self._url, socket_timeout=self._socket_timeout)
-        kwargs = self.redis.connection_pool.connection_kwargs
+        if isinstance(self.redis, redis.asyncio.cluster.RedisCluster):
+            kwargs = self.redis.get_default_node().connection_kwargs
+        else:
+            kwargs = self.redis.connection_pool.connection_kwargs
         settings = {name: kwargs[name] for name in _SYNC_KWARGS if name in kwargs}
         return redis.Redis(
             **settings,
@@ -100,6 +112,40 @@ class AsyncRedisSessions(SessionsBase):
 
     async def _run(self, plan: Plan[T]) -> T:
         """Run a plan: each request it yields is executed and its reply sent back."""
+        if self._layout_pending:
+            await self._settle_layout()
+        return await self._run_plan(plan)
+
+    async def _settle_layout(self) -> None:
+        """At the first request: on a cluster, switch to a cluster client and the cluster
+        layout, its bucket count read from (or first written to) Redis."""
+        async with self._layout_lock:
+            if not self._layout_pending:
+                return
+            if self._own_client and not isinstance(self.redis, redis.asyncio.cluster.RedisCluster):
+                if not connect.is_cluster_url(self._url) or not await self._probe_cluster():
+                    self._layout_pending = False
+                    return
+                standalone = self.redis
+                self.redis = connect.async_cluster(self._url, socket_timeout=self._socket_timeout)
+                await standalone.aclose()
+            try:
+                await self.redis.initialize()
+            except CONNECTION_FAULTS as error:
+                raise self._unavailable(error) from None
+            self.keys = await self._run_plan(self._cluster_layout())
+            self._layout_pending = False
+
+    async def _probe_cluster(self) -> bool:
+        async def ask() -> Any:
+            return await self.redis.info("cluster")
+
+        try:
+            return connect.cluster_enabled(await self._read_retry.call_with_retry(ask, _ignore))
+        except CONNECTION_FAULTS as error:
+            raise self._unavailable(error) from None
+
+    async def _run_plan(self, plan: Plan[T]) -> T:
         try:
             request = next(plan)
             while True:
@@ -127,29 +173,89 @@ class AsyncRedisSessions(SessionsBase):
             raise parse.foreign(error) from None
 
     def _unavailable(self, error: BaseException) -> StoreUnavailable:
-        kwargs = self.redis.connection_pool.connection_kwargs
+        pool = getattr(self.redis, "connection_pool", None)
+        kwargs = pool.connection_kwargs if pool is not None else {"host": "Redis Cluster"}
         where = connect.where(self._url if self._own_client else "", kwargs)
         return StoreUnavailable(f"Redis is unreachable ({type(error).__name__}): {where}")
 
     async def _eval(self, run: Run) -> Any:
         """EVALSHA, and on NOSCRIPT (a restarted or flushed server) load the script, retry."""
+        if isinstance(self.redis, redis.asyncio.cluster.RedisCluster):
+            (reply,) = await self._cluster([run])
+            if isinstance(reply, Exception):
+                raise reply
+            return reply
         command = ("EVALSHA", run.script.sha, len(run.keys), *run.keys, *run.args)
         try:
-            return await self.redis.execute_command(*command)  # type: ignore[no-untyped-call]
+            return await self.redis.execute_command(*command)
         except NoScriptError:
             await self.redis.script_load(run.script.source)
-            return await self.redis.execute_command(*command)  # type: ignore[no-untyped-call]
+            return await self.redis.execute_command(*command)
 
     async def _pipe(self, request: Pipe) -> list[Any]:
+        if isinstance(self.redis, redis.asyncio.cluster.RedisCluster):
+            return await self._cluster(request.items)
+        return await self._pipe_on(self.redis, request.items)
+
+    def _node(self, node: Any) -> redis.asyncio.Redis:
+        """Our client of a cluster node (redis.asyncio's cluster nodes have none to lend)."""
+        client = self._nodes.get(node.name)
+        if client is None:
+            client = self._nodes[node.name] = connect.async_node(
+                node.connection_kwargs, socket_timeout=self._socket_timeout
+            )
+        return client
+
+    async def _cluster(self, items: Sequence[Run | Command]) -> list[Any]:
+        """The items on a cluster: one pipeline per node, the nodes at once (routing.py)."""
+        cluster = self.redis
+        if self._stale_slots:
+            await cluster.nodes_manager.initialize()
+            self._stale_slots = False
+
+        def node_of(key: Any) -> Any:
+            return cluster.nodes_manager.get_node_from_slot(cluster.keyslot(key))
+
+        replies: list[Any] = [None] * len(items)
+        pending: Sequence[int] = range(len(items))
+        for _attempt in range(3):
+            groups = routing.group(
+                items, pending, node_of, cluster.get_default_node, lambda n: n.name
+            )
+            try:
+                results = await asyncio.gather(
+                    *(
+                        self._pipe_on(self._node(node), [items[i] for i in indexes])
+                        for node, indexes in groups
+                    )
+                )
+            except (*CONNECTION_FAULTS, *routing.BUSY):
+                self._stale_slots = True  # a node is gone: ask for the slot map next time
+                raise
+            for (_node, indexes), result in zip(groups, results, strict=True):
+                for i, reply in zip(indexes, result, strict=True):
+                    replies[i] = reply
+            try:
+                pending = routing.redirected(replies, pending)
+            except redis.ConnectionError:
+                self._stale_slots = True
+                raise
+            if not pending:
+                return replies
+            await cluster.nodes_manager.initialize()
+        return routing.unredirected(replies)
+
+    async def _pipe_on(
+        self, client: redis.asyncio.Redis, items: Sequence[Run | Command]
+    ) -> list[Any]:
         """Every item in one pipelined round trip; replies in order, error replies in place.
 
         Script calls answered NOSCRIPT did not run: they are sent again once loaded.
         """
-        items = request.items
         replies: list[Any] = [None] * len(items)
         pending: Sequence[int] = range(len(items))
         for _attempt in range(2):
-            pipe = self.redis.pipeline(transaction=False)
+            pipe = client.pipeline(transaction=False)
             for i in pending:
                 item = items[i]
                 if isinstance(item, Run):
@@ -166,7 +272,7 @@ class AsyncRedisSessions(SessionsBase):
             if not noscript:
                 break
             for source in {items[i].script.source for i in noscript}:  # type: ignore[union-attr]
-                await self.redis.script_load(source)
+                await client.script_load(source)
             pending = noscript
         return replies
 
@@ -235,6 +341,8 @@ class AsyncRedisSessions(SessionsBase):
         """Stop the cache listener and close the connections."""
         if self.cache is not None:
             await asyncio.to_thread(self.cache.close)
+        for node in self._nodes.values():
+            await node.aclose()
         await self.redis.aclose()
 
     async def __aenter__(self) -> AsyncRedisSessions:

@@ -3,29 +3,63 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator, MutableMapping
 
 import redis
+from cachetools import TTLCache
 
+from . import parse
 from .cache import SessionCache
 from .demo import DemoData
-from .keys import Keys
-from .reads import DashboardReads
+from .keys import DEFAULT_BUCKETS, MAX_BUCKETS, ClusterKeys, Keys
+from .plans import Pipe, Plan
 from .wipe import Wipe
+
+REGISTERED_SECONDS = 60  # on a cluster, create re-registers its app this often per process
 
 CONNECTION_FAULTS = (redis.ConnectionError, redis.TimeoutError, OSError)
 
 
-class SessionsBase(DashboardReads, Wipe, DemoData):
+class SessionsBase(Wipe, DemoData):
     """The I/O-free half of `RedisSessions` and `AsyncRedisSessions`."""
 
-    def __init__(self, *, namespace: str, handle_key: bytes | None) -> None:
+    def __init__(
+        self, *, namespace: str, handle_key: bytes | None, buckets: int | None = None
+    ) -> None:
         if not namespace or not isinstance(namespace, str):
             raise ValueError("namespace must be a non-empty string")
+        if buckets is not None and (
+            isinstance(buckets, bool)
+            or not isinstance(buckets, int)
+            or not 1 <= buckets <= MAX_BUCKETS
+        ):
+            raise ValueError(f"buckets must be an integer from 1 to {MAX_BUCKETS}")
         self.namespace = namespace
-        self.keys = Keys(namespace)
+        self.keys: Keys = Keys(namespace)
+        self._buckets = buckets
         self._handle_key = handle_key or secrets.token_bytes(32)
         self.cache: SessionCache | None = None
+        self._registered: MutableMapping[str, bool] = _Locked(
+            TTLCache(maxsize=10_000, ttl=REGISTERED_SECONDS)
+        )
+
+    def _cluster_layout(self) -> Plan[ClusterKeys]:
+        """The cluster layout, its bucket count the one stored in `{ns}:_buckets`, written by
+        the first process to ask (`buckets`, else 64). A process configured otherwise is
+        refused: with another count it would look for sessions in the wrong buckets."""
+        layout = ClusterKeys(self.namespace, self._buckets or DEFAULT_BUCKETS)
+        key = layout.buckets_setting
+        _, stored = parse.checked(
+            (yield Pipe([("SET", key, layout.bucket_count, "NX"), ("GET", key)], write=True))
+        )
+        if not str(stored).isdigit() or not 1 <= int(stored) <= MAX_BUCKETS:
+            raise ValueError(f"{key} holds {stored!r}, not a bucket count (another program's?)")
+        if self._buckets is not None and int(stored) != self._buckets:
+            raise ValueError(
+                f"this cluster's sessions use {stored} buckets ({key}), not {self._buckets}"
+            )
+        return ClusterKeys(self.namespace, int(stored))
 
     def _start_cache(
         self,
@@ -46,3 +80,35 @@ class SessionsBase(DashboardReads, Wipe, DemoData):
             maxsize=cachemax if cachemax and cachemax > 0 else 5000,
         )
         self.cache.subscribed.wait(wait)
+
+
+class _Locked(MutableMapping[str, bool]):
+    """A TTLCache shared by threads: every access under one lock."""
+
+    def __init__(self, inner: TTLCache[str, bool]) -> None:
+        self._inner = inner
+        self._lock = threading.Lock()
+
+    def __getitem__(self, key: str) -> bool:
+        with self._lock:
+            return self._inner[key]
+
+    def __setitem__(self, key: str, value: bool) -> None:
+        with self._lock:
+            self._inner[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        with self._lock:
+            del self._inner[key]
+
+    def __contains__(self, key: object) -> bool:
+        with self._lock:
+            return key in self._inner
+
+    def __iter__(self) -> Iterator[str]:
+        with self._lock:
+            return iter(list(self._inner))
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._inner)

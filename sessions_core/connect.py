@@ -12,7 +12,9 @@ from urllib.parse import unquote, urlsplit
 
 import redis
 import redis.asyncio
+import redis.asyncio.cluster
 import redis.asyncio.sentinel
+import redis.cluster
 import redis.sentinel
 from redis.asyncio.retry import Retry as AsyncRetry
 from redis.backoff import NoBackoff
@@ -126,3 +128,43 @@ def where(url: str, connection_kwargs: dict[str, Any]) -> str:
     if "path" in connection_kwargs:
         return str(connection_kwargs["path"])
     return f"{connection_kwargs.get('host', '?')}:{connection_kwargs.get('port', '?')}"
+
+
+def is_cluster_url(url: str) -> bool:
+    """Whether a URL may name a cluster node (a Sentinel URL or a socket path never does)."""
+    return urlsplit(url).scheme in {"redis", "rediss"}
+
+
+def cluster_enabled(info: dict[str, Any]) -> bool:
+    """Whether `INFO cluster` comes from a node of a Redis Cluster."""
+    return str(info.get("cluster_enabled", "0")) == "1"
+
+
+def sync_cluster(url: str, *, socket_timeout: float) -> redis.cluster.RedisCluster:
+    """A cluster client from the URL of any node; it finds the others."""
+    return redis.cluster.RedisCluster.from_url(url, **_options(socket_timeout))
+
+
+def async_cluster(url: str, *, socket_timeout: float) -> redis.asyncio.cluster.RedisCluster:
+    """`sync_cluster` on redis.asyncio."""
+    return redis.asyncio.cluster.RedisCluster.from_url(url, **_options(socket_timeout))
+
+
+def async_node(node: dict[str, Any], *, socket_timeout: float) -> redis.asyncio.Redis:
+    """An async client for one cluster node (its ClusterNode's connection settings: address,
+    credentials, TLS); it waits for a free connection like `async_client`."""
+    options = {**_options(socket_timeout), "retry": AsyncRetry(NoBackoff(), 0)}
+    tls = node.get("connection_class") is redis.asyncio.SSLConnection
+    pool = redis.asyncio.BlockingConnectionPool(
+        host=node["host"],
+        port=node["port"],
+        username=node.get("username"),
+        password=node.get("password"),
+        connection_class=redis.asyncio.SSLConnection if tls else redis.asyncio.Connection,
+        max_connections=ASYNC_CONNECTIONS,
+        timeout=socket_timeout,
+        **options,
+    )
+    client = redis.asyncio.Redis(connection_pool=pool)
+    client.auto_close_connection_pool = True
+    return client

@@ -44,22 +44,12 @@ class DemoData:
             prepared.append((check.token(s["token"]), check.user_id(s["id"]), idle))
         if not prepared:
             return 0
-        k = self.keys
         backdate = script("backdate")
-        calls = [
-            Run(
-                backdate,
-                [
-                    k.session(app, token),
-                    k.app_sessions(app),
-                    k.app_users(app),
-                    k.all_sessions,
-                    k.user_tokens(app, id),
-                ],
-                [token, id, app, idle, k.app_prefix(app)],
-            )
-            for token, id, idle in prepared
-        ]
+        calls = []
+        for token, id, idle in prepared:
+            b = self.keys.of_token(app, token)
+            keys = [b.session(token), b.sessions, b.users, b.expiry, b.user_tokens(id)]
+            calls.append(Run(backdate, keys, [token, id, app, idle, b.prefix]))
         replies = parse.checked((yield Pipe(calls, write=True)))
         return sum(int(found) for found in replies)
 

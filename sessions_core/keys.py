@@ -13,20 +13,88 @@ plus keys of our own that the Node library never reads: `{ns}:_apps` (set of app
 `{ns}:_wipe` (a JSON string, the last wipe pass). They hold one colon, and every key of an
 app holds two, so they cannot collide. Lua scripts that find sessions by scanning indexes
 get the prefixes and suffixes from here as arguments.
+
+On a Redis Cluster that layout cannot run (an app's keys and `{ns}:SESSIONS` sit in different
+slots), so `ClusterKeys` spreads each app over B buckets (module docstring of `ClusterKeys`).
+The plans never build a key themselves: they ask the layout for a `Bucket` (the bucket of a
+token, of an id, or every bucket of an app), and a bucket names its keys the same way in both
+layouts. On a standalone server an app is one bucket, so the plans send exactly the commands
+of the 4.0.0 layout.
 """
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
+
+from .tokens import ALPHABET
 
 SESSIONS_SUFFIX = "_sessions"
 USERS_SUFFIX = "_users"
 USER_TOKENS_INFIX = "us:"
+EXPIRY_SUFFIX = "_expires"
+DEFAULT_BUCKETS = 64
+MAX_BUCKETS = len(ALPHABET) ** 2  # a token's first two characters name its bucket
+_DIGIT = {c: i for i, c in enumerate(ALPHABET.decode())} | {"Z": 0}
+
+
+@dataclass(frozen=True, slots=True)
+class Bucket:
+    """The keys of one part of an app: the whole app on a standalone server (the 4.0.0 keys),
+    one of its buckets on a cluster (all under one hash tag, so in one slot)."""
+
+    prefix: str  # session hashes are prefix + token
+    expiry: str  # zset {app}:{token}:{id} -> expiry time
+    index: int = 0
+
+    @property
+    def sessions(self) -> str:
+        return self.prefix + SESSIONS_SUFFIX
+
+    @property
+    def users(self) -> str:
+        return self.prefix + USERS_SUFFIX
+
+    @property
+    def user_tokens_prefix(self) -> str:
+        return self.prefix + USER_TOKENS_INFIX
+
+    def session(self, token: str) -> str:
+        return self.prefix + token
+
+    def user_tokens(self, id: str) -> str | bytes:
+        return Keys.wire(self.prefix + USER_TOKENS_INFIX + id)
 
 
 @dataclass(frozen=True)
 class Keys:
+    """The 4.0.0 layout (standalone and Sentinel): an app is one bucket."""
+
     namespace: str
+    cluster = False
+
+    # -- the layout's face to the plans -------------------------------------------------------
+
+    def buckets(self, app: str) -> list[Bucket]:
+        """Every bucket of an app: app-wide reads and kills go over each and merge."""
+        return [Bucket(self.app_prefix(app), self.all_sessions)]
+
+    def of_id(self, app: str, id: str) -> Bucket:
+        """The bucket holding every session of `id` in `app`."""
+        return self.buckets(app)[0]
+
+    def of_token(self, app: str, token: str) -> Bucket:
+        """The bucket of a session, from its token alone."""
+        return self.buckets(app)[0]
+
+    def token_head(self, bucket: Bucket) -> str:
+        """What a new token of `bucket` starts with."""
+        return ""
+
+    def expiry_indexes(self, apps: list[str]) -> list[tuple[str, str, str]]:
+        """The wipe's expiry zsets, each with what goes before and after an app name to make
+        the prefix of its session hashes: one `{ns}:SESSIONS` for every app here."""
+        return [(self.all_sessions, self.prefix, ":")]
 
     @property
     def prefix(self) -> str:
@@ -99,3 +167,62 @@ class Keys:
         """`{token}:{id}` -> (token, id); ids may hold ':', tokens never do."""
         token, _, id = member.partition(":")
         return token, id
+
+
+@dataclass(frozen=True)
+class ClusterKeys(Keys):
+    """Our layout for Redis Cluster: each app spread over `bucket_count` buckets.
+
+    A session lives in bucket `crc32(id) mod B`, so every key of one user shares the hash tag
+    `{app:BB}` and single-session and single-user operations stay one script on one slot:
+
+        {ns}:{app:BB}:{token}       hash  as in 4.0.0
+        {ns}:{app:BB}:_sessions     zset  {token}:{id} -> last activity
+        {ns}:{app:BB}:_users        zset  {id} -> last activity
+        {ns}:{app:BB}:us:{id}       set   the user's tokens
+        {ns}:{app:BB}:_expires      zset  {app}:{token}:{id} -> expiry time ({ns}:SESSIONS)
+        {ns}:_apps, {ns}:_wipe, {ns}:_buckets (B, fixed once written), channel {ns}:cache
+
+    A token's first two characters name its bucket, so `get` finds the slot with no lookup.
+    An id lives in one bucket, so per-bucket counts of ids add up to an exact count.
+    """
+
+    bucket_count: int = DEFAULT_BUCKETS
+    cluster = True
+
+    def __post_init__(self) -> None:
+        if "{" in self.namespace or "}" in self.namespace:
+            raise ValueError("on a Redis Cluster the namespace may not hold '{' or '}'")
+        if not 1 <= self.bucket_count <= MAX_BUCKETS:
+            raise ValueError(f"buckets must be from 1 to {MAX_BUCKETS}")
+
+    @property
+    def buckets_setting(self) -> str:
+        return f"{self.namespace}:_buckets"
+
+    def _bucket(self, app: str, index: int) -> Bucket:
+        prefix = f"{self.namespace}:{{{app}:{index:02d}}}:"
+        return Bucket(prefix, prefix + EXPIRY_SUFFIX, index)
+
+    def buckets(self, app: str) -> list[Bucket]:
+        return [self._bucket(app, i) for i in range(self.bucket_count)]
+
+    def of_id(self, app: str, id: str) -> Bucket:
+        wire = self.wire(id)
+        raw = wire if isinstance(wire, bytes) else wire.encode()
+        return self._bucket(app, zlib.crc32(raw) % self.bucket_count)
+
+    def of_token(self, app: str, token: str) -> Bucket:
+        high, low = _DIGIT.get(token[:1], 0), _DIGIT.get(token[1:2], 0)
+        return self._bucket(app, (high * len(ALPHABET) + low) % self.bucket_count)
+
+    def token_head(self, bucket: Bucket) -> str:
+        high, low = divmod(bucket.index, len(ALPHABET))
+        return chr(ALPHABET[high]) + chr(ALPHABET[low])
+
+    def expiry_indexes(self, apps: list[str]) -> list[tuple[str, str, str]]:
+        return [
+            (bucket.expiry, f"{self.namespace}:{{", f":{bucket.index:02d}}}:")
+            for app in apps
+            for bucket in self.buckets(app)
+        ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, MutableMapping, Sequence
 from typing import Any
 
 from . import parse
@@ -10,7 +10,7 @@ from . import validation as check
 from .cache import SessionCache
 from .errors import KillInterrupted, StoreUnavailable
 from .keys import Keys
-from .plans import Arg, Key, Pipe, Plan, Run
+from .plans import Arg, Command, Key, Pipe, Plan, Run
 from .scripts import script
 from .tokens import new_token
 from .types import Activity, DValue, Killed, NewSession, Session, Sessions, Token
@@ -30,13 +30,30 @@ class Operations:
 
     keys: Keys
     cache: SessionCache | None
+    _registered: MutableMapping[str, bool]
 
     def _channel(self) -> str:
         return self.keys.cache_channel
 
     def _touch_keys(self, app: str, token: str) -> list[Key]:
-        k = self.keys
-        return [k.session(app, token), k.app_sessions(app), k.app_users(app), k.all_sessions]
+        b = self.keys.of_token(app, token)
+        return [b.session(token), b.sessions, b.users, b.expiry]
+
+    def _fan(self, calls: Sequence[Run | Command], write: bool = False) -> Plan[list[Any]]:
+        """Replies of calls on different buckets: a lone script call as it is (an app on a
+        standalone server is one bucket), more in one round trip; error replies raised."""
+        if len(calls) == 1 and isinstance(calls[0], Run):
+            return [(yield calls[0])]
+        return parse.checked((yield Pipe(calls, write=write)))
+
+    def _register(self, app: str) -> list[Command]:
+        """On a cluster, where create.lua cannot reach the app registry (another slot): the
+        SADD that registers `app`, once a minute per process (the wipe loop's discovery
+        keeps the registry whole meanwhile)."""
+        if not self.keys.cluster or app in self._registered:
+            return []
+        self._registered[app] = True
+        return [("SADD", self.keys.apps_registry, app)]
 
     def _forget(self, app: str, tokens: Sequence[str]) -> None:
         if self.cache is not None:
@@ -57,7 +74,11 @@ class Operations:
     ) -> Plan[Token]:
         app = check.app(app)
         new = self._new_session(app=app, id=id, ip=ip, ttl=ttl, d=d, no_resave=no_resave)
-        yield self._create_call(app, [new])
+        register = self._register(app)
+        if register:
+            parse.checked((yield Pipe([self._create_call(app, [new]), *register], write=True)))
+        else:
+            yield self._create_call(app, [new])
         return {"token": new[0]}
 
     def _create_many(self, *, app: str, sessions: Iterable[NewSession]) -> Plan[list[Token]]:
@@ -78,12 +99,11 @@ class Operations:
             )
             for s in sessions
         ]
-        calls = [
-            self._create_call(app, new[start : start + CREATE_CHUNK])
-            for start in range(0, len(new), CREATE_CHUNK)
+        calls: list[Run | Command] = [
+            self._create_call(app, chunk) for chunk in self._by_bucket(new, CREATE_CHUNK)
         ]
         if calls:
-            parse.checked((yield Pipe(calls, write=True)))
+            parse.checked((yield Pipe([*calls, *self._register(app)], write=True)))
         return [{"token": fields[0]} for fields in new]
 
     def _new_session(
@@ -101,33 +121,51 @@ class Operations:
         id = check.new_user_id(id)
         ip = check.ip(ip)
         ttl_s = check.ttl(ttl)
+        head = self.keys.token_head(self.keys.of_id(app, id))
         data = {} if d is None else check.d(d)
         resave = check.no_resave(no_resave)
         kept = {key: value for key, value in data.items() if value is not None}
         d_text = check.d_text(kept) if kept else ""
-        return new_token(), id, ip, ttl_s, d_text, "1" if resave else ""
+        return new_token(head), id, ip, ttl_s, d_text, "1" if resave else ""
 
     def _create_call(
         self, app: str, sessions: Sequence[tuple[str, str, str, int, str, str]]
     ) -> Run:
-        """One create.lua call making `sessions` (from `_new_session`) in one atomic step."""
+        """One create.lua call making `sessions` (from `_new_session`, all of one bucket) in
+        one atomic step."""
         k = self.keys
-        keys: list[Key] = [k.app_sessions(app), k.app_users(app), k.all_sessions, k.apps_registry]
-        args: list[Arg] = [app]
+        b = k.of_token(app, sessions[0][0])
+        keys: list[Key] = [b.sessions, b.users, b.expiry]
+        if not k.cluster:
+            keys.append(k.apps_registry)
+        args: list[Arg] = [app, "" if k.cluster else "1"]
         for fields in sessions:
             token, id = fields[0], fields[1]
-            keys += [k.session(app, token), k.user_tokens(app, id)]
+            keys += [b.session(token), b.user_tokens(id)]
             args += fields
         return Run(script("create"), keys, args, write=True)
 
     # -- get and set --------------------------------------------------------------------------
 
+    def _by_bucket(self, items: Sequence[Any], chunk: int) -> list[Sequence[Any]]:
+        """`items` (tokens, or new sessions led by their token) in chunks of at most `chunk`,
+        each of one bucket; the whole list in order when an app is one bucket."""
+        if not self.keys.cluster:
+            return [items[start : start + chunk] for start in range(0, len(items), chunk)]
+        groups: dict[int, list[Any]] = {}
+        for item in items:
+            token = item if isinstance(item, str) else item[0]
+            groups.setdefault(self.keys.of_token("", token).index, []).append(item)
+        return [
+            g[start : start + chunk] for g in groups.values() for start in range(0, len(g), chunk)
+        ]
+
     def _touch_call(self, app: str, tokens: Sequence[str], args: Sequence[Arg] = ()) -> Run:
-        """One touch.lua call: a get of `tokens`, or with `args` (changes) a set of one."""
-        k = self.keys
-        prefix = k.app_prefix(app)
-        keys = [k.app_sessions(app), k.app_users(app), k.all_sessions]
-        keys += [prefix + token for token in tokens]
+        """One touch.lua call: a get of `tokens` (of one bucket), or with `args` (changes) a
+        set of one."""
+        b = self.keys.of_token(app, tokens[0])
+        keys = [b.sessions, b.users, b.expiry]
+        keys += [b.prefix + token for token in tokens]
         if args:
             head: list[Arg] = [app, "w", self._channel(), check.MAX_D_BYTES]
             return Run(script("touch"), keys, [*head, *tokens, *args], write=True)
@@ -169,13 +207,11 @@ class Operations:
                     missing.append(i)
         if not missing:
             return results
-        wanted = [tokens[i] for i in missing]
-        calls = [
-            self._touch_call(app, wanted[start : start + GET_CHUNK])
-            for start in range(0, len(wanted), GET_CHUNK)
-        ]
+        chunks = self._by_bucket([(tokens[i], i) for i in missing], GET_CHUNK)
+        calls = [self._touch_call(app, [token for token, _ in chunk]) for chunk in chunks]
         replies = [reply for chunk in parse.checked((yield Pipe(calls))) for reply in chunk]
-        for i, reply in zip(missing, replies, strict=True):
+        order = [i for chunk in chunks for _, i in chunk]
+        for i, reply in zip(order, replies, strict=True):
             found = parse.touched(reply)
             results[i] = found
             if found is not None and self.cache is not None:
@@ -206,7 +242,7 @@ class Operations:
     def _kill_token(self, app: str, token: str, id: str = "") -> Plan[Killed]:
         """`kill`; with the id an index names, also a session key of another type."""
         k = self.keys
-        args = [token, app, k.user_tokens_prefix(app), self._channel(), k.wire(id)]
+        args = [token, app, k.of_token(app, token).user_tokens_prefix, self._channel(), k.wire(id)]
         killed = yield Run(script("kill"), self._touch_keys(app, token), args, write=True)
         self._forget(app, [token])
         return {"kill": int(killed)}
@@ -215,54 +251,58 @@ class Operations:
         app = check.app(app)
         id = check.user_id(id)
         k = self.keys
-        keys = [k.wire(k.user_tokens(app, id)), k.app_sessions(app), k.app_users(app)]
-        keys.append(k.all_sessions)
-        args = [k.wire(id), app, k.app_prefix(app), self._channel(), KILLSOID_BATCH]
-        total = yield from self._batched_kill(Run(script("killsoid"), keys, args, write=True))
+        b = k.of_id(app, id)
+        keys = [b.user_tokens(id), b.sessions, b.users, b.expiry]
+        args = [k.wire(id), app, b.prefix, self._channel(), KILLSOID_BATCH]
+        total = yield from self._batched_kill([Run(script("killsoid"), keys, args, write=True)])
         if self.cache is not None:
             self.cache.clear()
         return {"kill": total}
 
     def _killall(self, *, app: str) -> Plan[Killed]:
         app = check.app(app)
-        k = self.keys
-        keys = [k.app_sessions(app), k.app_users(app), k.all_sessions]
-        args: list[Arg] = [
-            app,
-            k.app_prefix(app),
-            k.user_tokens_prefix(app),
-            self._channel(),
-            KILLALL_BATCH,
+        channel = self._channel()
+        calls = [
+            Run(
+                script("killall_batch"),
+                [b.sessions, b.users, b.expiry],
+                [app, b.prefix, b.user_tokens_prefix, channel, KILLALL_BATCH],
+                write=True,
+            )
+            for b in self.keys.buckets(app)
         ]
-        total = yield from self._batched_kill(Run(script("killall_batch"), keys, args, write=True))
+        total = yield from self._batched_kill(calls)
         if self.cache is not None:
             self.cache.clear()
         return {"kill": total}
 
-    def _batched_kill(self, call: Run) -> Plan[int]:
-        """Run a kill script that answers `{killed, left}` until nothing is left; a fault
-        after the first batch is KillInterrupted with the count ended before it."""
+    def _batched_kill(self, calls: Sequence[Run]) -> Plan[int]:
+        """Run kill scripts (one per bucket) that answer `{killed, left}` until nothing is
+        left, the buckets in parallel; a fault after the first batch is KillInterrupted with
+        the count ended before it."""
         total = 0
-        while True:
+        pending = list(calls)
+        while pending:
             try:
-                killed, left = yield call
+                replies = yield from self._fan(pending, write=True)
             except StoreUnavailable as error:
                 if not total:
                     raise
                 raise KillInterrupted(
                     f"{error}; {total} sessions had been ended before the fault", killed=total
                 ) from None
-            total += int(killed)
-            if not int(left):
-                return total
+            total += sum(int(killed) for killed, _left in replies)
+            pending = [call for call, (_, left) in zip(pending, replies, strict=True) if int(left)]
+        return total
 
     # -- reads --------------------------------------------------------------------------------
 
     def _activity(self, *, app: str, delta_time: int) -> Plan[Activity]:
         app = check.app(app)
         delta = check.delta_time(delta_time)
-        reply = yield Run(script("count_since"), [self.keys.app_users(app)], [delta])
-        return {"activity": int(reply[1])}
+        calls = [Run(script("count_since"), [b.users], [delta]) for b in self.keys.buckets(app)]
+        # An id lives in one bucket: the buckets' counts add up to an exact count.
+        return {"activity": sum(int(reply[1]) for reply in (yield from self._fan(calls)))}
 
     def _soapp(self, *, app: str, delta_time: int) -> Plan[Sessions]:
         app = check.app(app)
@@ -286,12 +326,31 @@ class Operations:
     def _window_members(
         self, app: str, delta: int, offset: int, limit: int, oldest_first: bool = False
     ) -> Plan[tuple[int, int, list[str]]]:
-        args: list[Arg] = [delta, offset, limit, "asc" if oldest_first else "desc"]
-        reply = yield Run(script("window"), [self.keys.app_sessions(app)], args)
-        return int(reply[1]), int(reply[0]), list(reply[2:])
+        """(total in the window, now, one page of its members): one rank range, or on a
+        cluster the first offset + limit of every bucket merged (O(buckets x depth))."""
+        order = "asc" if oldest_first else "desc"
+        buckets = self.keys.buckets(app)
+        if len(buckets) == 1:
+            args: list[Arg] = [delta, offset, limit, order]
+            reply = yield Run(script("window"), [buckets[0].sessions], args)
+            return int(reply[1]), int(reply[0]), list(reply[2:])
+        depth = -1 if limit < 0 else offset + limit
+        calls = [
+            Run(script("window"), [b.sessions], [delta, 0, depth, order, "scores"]) for b in buckets
+        ]
+        replies = yield from self._fan(calls)
+        scored = [
+            (float(score), member)
+            for reply in replies
+            for member, score in zip(reply[2::2], reply[3::2], strict=True)
+        ]
+        scored.sort(reverse=not oldest_first)
+        end = None if limit < 0 else offset + limit
+        members = [member for _, member in scored[offset:end]]
+        return sum(int(r[1]) for r in replies), max(int(r[0]) for r in replies), members
 
     def _user_tokens(self, app: str, id: str) -> Plan[tuple[list[str], int]]:
-        key = self.keys.wire(self.keys.user_tokens(app, id))
+        key = self.keys.of_id(app, id).user_tokens(id)
         members, (seconds, _micro) = parse.checked((yield Pipe([("SMEMBERS", key), ("TIME",)])))
         return sorted(map(str, members)), int(seconds)
 
@@ -305,7 +364,8 @@ class Operations:
         out: list[Any] = []
         for start in range(0, len(tokens), HMGET_CHUNK):
             chunk = tokens[start : start + HMGET_CHUNK]
-            out += yield Pipe([("HMGET", self.keys.session(app, t), *fields) for t in chunk])
+            of = self.keys.of_token
+            out += yield Pipe([("HMGET", of(app, t).session(t), *fields) for t in chunk])
         return out
 
     def _sessions_of(self, app: str, tokens: Sequence[str], now: int) -> Plan[list[Session]]:

@@ -13,7 +13,7 @@ from . import validation as check
 from .errors import CorruptData, KillInterrupted, StoreUnavailable, ValidationError
 from .keys import Keys
 from .operations import Operations
-from .plans import Arg, Command, Pipe, Plan, Run
+from .plans import Command, Pipe, Plan, Run
 from .scripts import script
 from .types import (
     AppSessionPage,
@@ -46,19 +46,22 @@ class DashboardReads(Operations):
 
     def _apps(self) -> Plan[list[str]]:
         k = self.keys
-        lengths = [check.APP_MIN_LENGTH, check.APP_MAX_LENGTH]
-        found = yield Run(
-            script("known_apps"), [k.all_sessions, k.apps_registry], [APP_SAMPLE, *lengths]
-        )
+        if k.cluster:  # every app there is ours: create registers it (no Node on a cluster)
+            (found,) = yield Pipe([("SMEMBERS", k.apps_registry)])
+            found = [] if isinstance(found, Exception) else found
+        else:
+            lengths = [check.APP_MIN_LENGTH, check.APP_MAX_LENGTH]
+            found = yield Run(
+                script("known_apps"), [k.all_sessions, k.apps_registry], [APP_SAMPLE, *lengths]
+            )
         # The registry is ours, but any program can write to it.
         return sorted(app for app in found if check.APP_RE.fullmatch(app))
 
     def _has_app(self, *, app: str) -> Plan[bool]:
         app = check.app(app)
         k = self.keys
-        replies = yield Pipe(
-            [("EXISTS", k.app_sessions(app), k.app_users(app)), ("SISMEMBER", k.apps_registry, app)]
-        )
+        items: list[Command] = [("EXISTS", b.sessions, b.users) for b in k.buckets(app)]
+        replies = yield Pipe([*items, ("SISMEMBER", k.apps_registry, app)])
         # An error reply (a registry key of another type, written by another program) is a no.
         return any(isinstance(reply, int) and reply > 0 for reply in replies)
 
@@ -71,26 +74,29 @@ class DashboardReads(Operations):
             return []
         k = self.keys
         count_since = script("count_since")
-        items: list[Run | tuple[str, ...]] = []
+        items: list[Run | Command] = []
         for app in apps:
-            items.append(("ZCARD", k.app_sessions(app)))
-            items.append(Run(count_since, [k.app_users(app)], [*windows, 10**12]))
+            for b in k.buckets(app):
+                items.append(("ZCARD", b.sessions))
+                items.append(Run(count_since, [b.users], [*windows, 10**12]))
         replies = yield Pipe(items)
+        per_app = len(replies) // len(apps)
         stats: list[AppStats] = []
         for i, app in enumerate(apps):
-            sessions, counts = replies[2 * i], replies[2 * i + 1]
-            if isinstance(sessions, Exception) or isinstance(counts, Exception):
+            mine = replies[i * per_app : (i + 1) * per_app]
+            if any(isinstance(reply, Exception) for reply in mine):
                 # One app's index of another type must not hide the other apps' counts.
-                problem = f"{k.app_sessions(app)} or {k.app_users(app)} is not a sorted set"
+                first = k.buckets(app)[0]
+                problem = f"{first.sessions} or {first.users} is not a sorted set"
                 zeros = dict.fromkeys(windows, 0)
                 stats.append(
                     {"app": app, "sessions": 0, "users": 0, "active": zeros, "problem": problem}
                 )
                 continue
-            active = {w: int(c) for w, c in zip(windows, counts[1:-1], strict=True)}
-            stats.append(
-                {"app": app, "sessions": int(sessions), "users": int(counts[-1]), "active": active}
-            )
+            sessions = sum(int(n) for n in mine[::2])
+            counts = [sum(int(c[j]) for c in mine[1::2]) for j in range(len(windows) + 2)]
+            active = {w: c for w, c in zip(windows, counts[1:-1], strict=True)}
+            stats.append({"app": app, "sessions": sessions, "users": counts[-1], "active": active})
         return stats
 
     def _activity_histogram(self, *, app: str, bucket: int, buckets: int) -> Plan[list[int]]:
@@ -99,8 +105,9 @@ class DashboardReads(Operations):
         if isinstance(buckets, bool) or not isinstance(buckets, int) or not 1 <= buckets <= 1000:
             raise ValidationError("invalidValue", "buckets must be an integer from 1 to 1000")
         ends = [bucket * (i + 1) for i in range(buckets)]
-        reply = yield Run(script("count_since"), [self.keys.app_users(app)], ends)
-        cumulative = [int(c) for c in reply[1:]]
+        calls = [Run(script("count_since"), [b.users], ends) for b in self.keys.buckets(app)]
+        replies = yield from self._fan(calls)
+        cumulative = [sum(int(reply[j]) for reply in replies) for j in range(1, buckets + 1)]
         return [c - (cumulative[i - 1] if i else 0) for i, c in enumerate(cumulative)]
 
     def _soapp_page(
@@ -115,7 +122,8 @@ class DashboardReads(Operations):
                 app, delta, min(offset, 2**53), limit, oldest_first
             )
         except CorruptData:
-            problem = f"{self.keys.app_sessions(app)} is not a sorted set (another program's key)"
+            index = self.keys.buckets(app)[0].sessions
+            problem = f"{index} is not a sorted set (another program's key)"
             return {"total": 0, "offset": offset, "limit": limit, "rows": [], "problem": problem}
         rows = yield from self._rows(app, [Keys.split_token_member(m) for m in members], now)
         return {"total": total, "offset": offset, "limit": limit, "rows": rows}
@@ -202,17 +210,28 @@ class DashboardReads(Operations):
         k = self.keys
         pattern = k.wire(Keys.glob_escape(prefix) + "*")
         scan = script("scan_ids")
-        cursor, scanned = "0", 0
+        buckets = k.buckets(app)
+        step = max(SCAN_STEP // len(buckets), 100)  # a round costs about one bucket's step
+        cursors = {b.users: "0" for b in buckets}
+        scanned = 0
         ids: list[str] = []
-        while True:
-            args: list[Arg] = [cursor, SCAN_STEP, SCAN_STEPS, pattern, limit]
-            reply = yield Run(scan, [k.app_users(app)], args)
-            cursor, ids = str(reply[0]), ids + [str(i) for i in reply[1:]]
-            scanned += SCAN_STEP * SCAN_STEPS
-            if cursor == "0" or len(ids) >= limit or scanned >= budget:
+        while cursors:
+            calls = [
+                Run(scan, [users], [cursor, step, SCAN_STEPS, pattern, limit])
+                for users, cursor in cursors.items()
+            ]
+            replies = yield from self._fan(calls)
+            for users, reply in zip(list(cursors), replies, strict=True):
+                ids += [str(i) for i in reply[1:]]
+                if str(reply[0]) == "0":
+                    del cursors[users]
+                else:
+                    cursors[users] = str(reply[0])
+            scanned += step * SCAN_STEPS * len(calls)
+            if len(ids) >= limit or scanned >= budget:
                 break
         ids = ids[:limit]
-        items: list[Command] = [("SMEMBERS", k.wire(k.user_tokens(app, id))) for id in ids]
+        items: list[Command] = [("SMEMBERS", k.of_id(app, id).user_tokens(id)) for id in ids]
         *replies, (now, _micro) = yield Pipe([*items, ("TIME",)])
         pairs = [
             (str(token), id)
@@ -225,7 +244,7 @@ class DashboardReads(Operations):
         rows = yield from self._rows(app, pairs[:PREFIX_SESSIONS_MAX], int(now))
         rows = [row for row in rows if "problem" in row or row["session"]["idle"] <= delta]
         rows.sort(key=lambda row: row["last_activity"], reverse=True)
-        complete = cursor == "0" and len(ids) < limit and not truncated
+        complete = not cursors and len(ids) < limit and not truncated
         page: SessionPage = {"total": len(rows), "offset": 0, "limit": limit, "rows": rows[:limit]}
         page["complete"] = complete
         return page
@@ -240,25 +259,40 @@ class DashboardReads(Operations):
         ip = check.ip(ip)
         delta = check.delta_time(delta_time)
         parse.paging(0, limit)
-        k = self.keys
         step = script("filter_ip")
-        rank, walked = 0, 0
+        buckets = self.keys.buckets(app)
+        size = max(IP_STEP // len(buckets), 100)  # a round costs about one bucket's step
+        ranks = {b.sessions: (0, b.prefix) for b in buckets}  # per bucket: next rank, prefix
+        walked = 0
         members: list[str] = []
         # A time budget too: each session costs Redis an HGET, so a walk of a long window
         # would take about a second at 200k; an operator gets what was found in IP_SECONDS.
         deadline = time.monotonic() + IP_SECONDS
-        while rank >= 0 and len(members) < limit and walked < budget:
+        while ranks and len(members) < limit and walked < budget:
             if walked and time.monotonic() > deadline:
                 break
-            args: list[Arg] = [delta, rank, IP_STEP, ip, "1" if prefix else "", k.app_prefix(app)]
-            reply = yield Run(step, [k.app_sessions(app)], args)
-            rank, walked = int(reply[0]), walked + IP_STEP
-            members += [str(m) for m in reply[1:]]
+            match = "1" if prefix else ""
+            calls = [
+                Run(step, [index], [delta, rank, size, ip, match, hashes])
+                for index, (rank, hashes) in ranks.items()
+            ]
+            replies = yield from self._fan(calls)
+            for index, reply in zip(list(ranks), replies, strict=True):
+                if int(reply[0]) < 0:
+                    del ranks[index]
+                else:
+                    ranks[index] = (int(reply[0]), ranks[index][1])
+                members += [str(m) for m in reply[1:]]
+            walked += size * len(calls)
         ((now, _micro),) = parse.checked((yield Pipe([("TIME",)])))
-        pairs = [Keys.split_token_member(m) for m in members[:limit]]
+        # Each bucket's matches come newest first: the newest `limit` overall are among the
+        # first `limit` of each.
+        pairs = [Keys.split_token_member(m) for m in members[: limit * len(buckets)]]
         rows = yield from self._rows(app, pairs, int(now))
+        rows.sort(key=lambda row: row["last_activity"], reverse=True)  # buckets merged
+        rows = rows[:limit]
         page: SessionPage = {"total": len(rows), "offset": 0, "limit": limit, "rows": rows}
-        page["complete"] = rank < 0 and len(members) <= limit
+        page["complete"] = not ranks and len(members) <= limit
         return page
 
     def _server_info(self) -> Plan[ServerInfo]:
@@ -275,7 +309,7 @@ class DashboardReads(Operations):
         another program's, of another type)."""
         apps = yield from self._apps()
         k = self.keys
-        replies = yield Pipe([("SCARD", k.wire(k.user_tokens(app, id))) for app in apps])
+        replies = yield Pipe([("SCARD", k.of_id(app, id).user_tokens(id)) for app in apps])
         return {
             app: -1 if isinstance(n, Exception) else int(n)
             for app, n in zip(apps, replies, strict=True)
@@ -310,7 +344,7 @@ class DashboardReads(Operations):
         cannot be judged: they come last.
         """
         tokens, now = yield from self._user_tokens(app, id)
-        prefix = self.keys.app_prefix(app)
+        prefix = self.keys.of_id(app, id).prefix
         last_activity = script("last_activity")
         calls = [
             Run(

@@ -7,19 +7,21 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 import redis
+import redis.cluster
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import NoScriptError
 from redis.retry import Retry
 
-from . import connect, parse
+from . import connect, parse, routing
 from .base import CONNECTION_FAULTS, SessionsBase
 from .demo import Backdate
 from .errors import StoreUnavailable
 from .operations import KILLALL_BATCH, KILLSOID_BATCH
-from .plans import Pipe, Plan, Request, Run
+from .plans import Command, Pipe, Plan, Request, Run
 from .reads import ACTIVITY_WINDOWS
 from .types import (
     Activity,
@@ -62,11 +64,12 @@ class RedisSessions(SessionsBase):
         cachetime: float = 0,
         cachemax: int = 5000,
         handle_key: bytes | None = None,
-        client: redis.Redis | None = None,
+        client: redis.Redis | redis.cluster.RedisCluster | None = None,
         read_retries: int = 3,
         socket_timeout: float = 5.0,
+        buckets: int | None = None,
     ) -> None:
-        super().__init__(namespace=namespace, handle_key=handle_key)
+        super().__init__(namespace=namespace, handle_key=handle_key, buckets=buckets)
         self._url = url
         self._socket_timeout = socket_timeout
         if client is not None and not client.get_encoder().decode_responses:
@@ -74,7 +77,12 @@ class RedisSessions(SessionsBase):
         # Writes are not retried by the client (a lost reply must not apply a write twice);
         # reads retry briefly through redis-py's own Retry.
         self._own_client = client is None
-        self.redis = client or self._new_client()
+        self.redis: Any = client or self._new_client()
+        # Whether the server is a cluster is asked at the first request (a URL of any node).
+        self._layout_pending = self._own_client or isinstance(client, redis.cluster.RedisCluster)
+        self._layout_lock = threading.Lock()
+        self._stale_slots = False
+        self._fan_out: ThreadPoolExecutor | None = None
         self._read_retry = Retry(
             ExponentialBackoff(cap=0.5, base=0.05), read_retries, supported_errors=CONNECTION_FAULTS
         )
@@ -93,13 +101,45 @@ class RedisSessions(SessionsBase):
 
     def _client_like_given(self) -> redis.Redis:
         """For the cache listener: a client on the caller's pool (so on the caller's server,
-        not on `url`); closing it leaves the caller's connections alone."""
+        not on `url`); closing it leaves the caller's connections alone. On a cluster, a node
+        (a PUBLISH reaches the subscribers of every node)."""
+        if isinstance(self.redis, redis.cluster.RedisCluster):
+            node = self.redis.get_default_node()  # type: ignore[no-untyped-call]
+            return redis.Redis(connection_pool=node.redis_connection.connection_pool)
         return redis.Redis(connection_pool=self.redis.connection_pool)
+
+    def _settle_layout(self) -> None:
+        """At the first request: on a cluster, switch to a cluster client and the cluster
+        layout, its bucket count read from (or first written to) Redis."""
+        with self._layout_lock:
+            if not self._layout_pending:
+                return
+            if self._own_client and not isinstance(self.redis, redis.cluster.RedisCluster):
+                if not connect.is_cluster_url(self._url) or not self._probe_cluster():
+                    self._layout_pending = False
+                    return
+                standalone = self.redis
+                self.redis = connect.sync_cluster(self._url, socket_timeout=self._socket_timeout)
+                standalone.close()
+            self.keys = self._run_plan(self._cluster_layout())
+            self._layout_pending = False
+
+    def _probe_cluster(self) -> bool:
+        try:
+            info = self._read_retry.call_with_retry(lambda: self.redis.info("cluster"), _ignore)
+            return connect.cluster_enabled(info)
+        except CONNECTION_FAULTS as error:
+            raise self._unavailable(error) from None
 
     # -- the driver -----------------------------------------------------------------------------
 
     def _run(self, plan: Plan[T]) -> T:
         """Run a plan: each request it yields is executed and its reply sent back."""
+        if self._layout_pending:
+            self._settle_layout()
+        return self._run_plan(plan)
+
+    def _run_plan(self, plan: Plan[T]) -> T:
         try:
             request = next(plan)
             while True:
@@ -127,7 +167,8 @@ class RedisSessions(SessionsBase):
             raise parse.foreign(error) from None
 
     def _where(self) -> str:
-        kwargs = self.redis.connection_pool.connection_kwargs
+        pool = getattr(self.redis, "connection_pool", None)
+        kwargs = pool.connection_kwargs if pool is not None else {"host": "Redis Cluster"}
         return connect.where(self._url if self._own_client else "", kwargs)
 
     def _unavailable(self, error: BaseException) -> StoreUnavailable:
@@ -135,6 +176,11 @@ class RedisSessions(SessionsBase):
 
     def _eval(self, run: Run) -> Any:
         """EVALSHA, and on NOSCRIPT (a restarted or flushed server) load the script, retry."""
+        if isinstance(self.redis, redis.cluster.RedisCluster):
+            (reply,) = self._cluster([run])
+            if isinstance(reply, Exception):
+                raise reply
+            return reply
         try:
             return self._eval_once(run)
         except NoScriptError:
@@ -151,7 +197,7 @@ class RedisSessions(SessionsBase):
         command = ("EVALSHA", run.script.sha, len(run.keys), *run.keys, *run.args)
         pool = getattr(self.redis, "connection_pool", None)
         if pool is None or not self._own_lock.acquire(blocking=False):
-            return self.redis.execute_command(*command)  # type: ignore[no-untyped-call]
+            return self.redis.execute_command(*command)
         try:
             if self._own is None or self._own_pid != os.getpid():
                 # A connection inherited over fork belongs to the parent: never touch it.
@@ -175,15 +221,62 @@ class RedisSessions(SessionsBase):
             self._own_lock.release()
 
     def _pipe(self, request: Pipe) -> list[Any]:
+        if isinstance(self.redis, redis.cluster.RedisCluster):
+            return self._cluster(request.items)
+        return self._pipe_on(self.redis, request.items)
+
+    def _cluster(self, items: Sequence[Run | Command]) -> list[Any]:
+        """The items on a cluster: one pipeline per node, the nodes at once (routing.py)."""
+        cluster = self.redis
+        if self._stale_slots:
+            cluster.nodes_manager.initialize()
+            self._stale_slots = False
+
+        def node_of(key: Any) -> Any:
+            return cluster.nodes_manager.get_node_from_slot(cluster.keyslot(key))
+
+        def on_node(group: tuple[Any, list[int]]) -> list[Any]:
+            node, indexes = group
+            return self._pipe_on(node.redis_connection, [items[i] for i in indexes])
+
+        replies: list[Any] = [None] * len(items)
+        pending: Sequence[int] = range(len(items))
+        for _attempt in range(3):
+            groups = routing.group(
+                items, pending, node_of, cluster.get_default_node, lambda n: n.name
+            )
+            try:
+                if len(groups) == 1:
+                    results = [on_node(groups[0])]
+                else:
+                    if self._fan_out is None:
+                        self._fan_out = ThreadPoolExecutor(8, thread_name_prefix="rs-cluster")
+                    results = list(self._fan_out.map(on_node, groups))
+            except (*CONNECTION_FAULTS, *routing.BUSY):
+                self._stale_slots = True  # a node is gone: ask for the slot map next time
+                raise
+            for (_node, indexes), result in zip(groups, results, strict=True):
+                for i, reply in zip(indexes, result, strict=True):
+                    replies[i] = reply
+            try:
+                pending = routing.redirected(replies, pending)
+            except redis.ConnectionError:
+                self._stale_slots = True
+                raise
+            if not pending:
+                return replies
+            cluster.nodes_manager.initialize()
+        return routing.unredirected(replies)
+
+    def _pipe_on(self, client: redis.Redis, items: Sequence[Run | Command]) -> list[Any]:
         """Every item in one pipelined round trip; replies in order, error replies in place.
 
         Script calls answered NOSCRIPT did not run: they are sent again once loaded.
         """
-        items = request.items
         replies: list[Any] = [None] * len(items)
         pending: Sequence[int] = range(len(items))
         for _attempt in range(2):
-            pipe = self.redis.pipeline(transaction=False)
+            pipe = client.pipeline(transaction=False)
             for i in pending:
                 item = items[i]
                 if isinstance(item, Run):
@@ -200,7 +293,7 @@ class RedisSessions(SessionsBase):
             if not noscript:
                 break
             for source in {items[i].script.source for i in noscript}:  # type: ignore[union-attr]
-                self.redis.script_load(source)
+                client.script_load(source)
             pending = noscript
         return replies
 
@@ -277,6 +370,8 @@ class RedisSessions(SessionsBase):
             if self._own is not None and self._own_pid == os.getpid():
                 self.redis.connection_pool.release(self._own)
             self._own = None
+        if self._fan_out is not None:
+            self._fan_out.shutdown()
         self.redis.close()
 
     def __enter__(self) -> RedisSessions:

@@ -43,11 +43,12 @@ def _time_suffix() -> str:
     return last[1]
 
 
-def new_token() -> str:
-    """A fresh token; the time suffix keeps the length at 64 until the year 5188."""
+def new_token(head: str = "") -> str:
+    """A fresh token starting with `head` (on a cluster, its bucket); the time suffix keeps
+    the length at 64 until the year 5188."""
     random_part = b""
     while len(random_part) < RANDOM_LENGTH:
         random_part += secrets.token_bytes(72).translate(_TABLE, _REJECT)
     suffix = _time_suffix()
-    head = random_part[: TOKEN_LENGTH - len(suffix)].decode("ascii")
-    return head + suffix
+    body = random_part[: TOKEN_LENGTH - len(suffix) - len(head)].decode("ascii")
+    return head + body + suffix

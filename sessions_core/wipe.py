@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
 from typing import Any
 
 from . import parse
@@ -12,6 +12,7 @@ from . import validation as check
 from .cache import SessionCache
 from .keys import SESSIONS_SUFFIX, USER_TOKENS_INFIX, USERS_SUFFIX, Keys
 from .plans import Arg, Pipe, Plan, Run
+from .reads import DashboardReads
 from .scripts import script
 from .types import WipeReport
 
@@ -19,11 +20,12 @@ BATCH = 250  # sessions per wipe script call: ~5 ms of Redis time each (bench/wi
 WIPE_BATCH_MAX = 5000  # wipe_batch.lua unpacks a batch; Lua's unpack stops near 8000
 
 
-class Wipe:
+class Wipe(DashboardReads):
     """The plans of the wipe and of app discovery. Needs `keys` and `cache`."""
 
     keys: Keys
     cache: SessionCache | None
+    _registered: MutableMapping[str, bool]
 
     def _wipe_pass(
         self,
@@ -36,13 +38,13 @@ class Wipe:
             raise ValueError(f"batch must be an integer from 1 to {WIPE_BATCH_MAX}")
         k = self.keys
         started = time.time()
+        apps: list[str] = (yield from self._apps()) if k.cluster else []
+        indexes = k.expiry_indexes(apps)
         # Expired means an expiry score below now (a session lives while idle <= ttl).
-        (backlog,) = parse.checked(
-            (yield Pipe([("ZCOUNT", k.all_sessions, "-inf", f"({int(started)}")]))
-        )
-        args: list[Arg] = [
-            batch,
-            k.prefix,
+        counts = [("ZCOUNT", index, "-inf", f"({int(started)}") for index, _, _ in indexes]
+        backlog = sum(map(int, parse.checked((yield Pipe(counts))))) if counts else 0
+        head: list[Arg] = [batch]
+        tail: list[Arg] = [
             k.cache_channel,
             SESSIONS_SUFFIX,
             USERS_SUFFIX,
@@ -50,33 +52,59 @@ class Wipe:
             check.APP_MIN_LENGTH,
             check.APP_MAX_LENGTH,
         ]
-        call = Run(script("wipe_batch"), [k.all_sessions], args, write=True)
+        pending = [
+            Run(script("wipe_batch"), [index], [*head, before, *tail, after], write=True)
+            for index, before, after in indexes
+        ]
         removed = 0
         per_app: dict[str, int] = {}
         foreign: set[str] = set()
-        while True:
-            taken, counts, skipped = yield call
-            for app, n in zip(counts[::2], counts[1::2], strict=True):
-                per_app[app] = per_app.get(app, 0) + int(n)
-                removed += int(n)
-            foreign.update(skipped)
+        while pending:
+            replies = yield from self._fan(pending, write=True)
+            for taken_counts_skipped in replies:
+                _taken, counts_, skipped = taken_counts_skipped
+                for app, n in zip(counts_[::2], counts_[1::2], strict=True):
+                    per_app[app] = per_app.get(app, 0) + int(n)
+                    removed += int(n)
+                foreign.update(skipped)
+            # An index whose batch came back full may hold more.
+            pending = [
+                call for call, reply in zip(pending, replies, strict=True) if int(reply[0]) >= batch
+            ]
             if progress is not None:
                 progress(removed, int(backlog))
-            if int(taken) < batch or (should_stop is not None and should_stop()):
+            if should_stop is not None and should_stop():
                 break
         if self.cache is not None and removed:
             self.cache.clear()
-        (remaining,) = parse.checked((yield Pipe([("ZCARD", k.all_sessions)])))
+        sizes = [("ZCARD", index) for index, _, _ in indexes]
+        remaining = sum(map(int, parse.checked((yield Pipe(sizes))))) if sizes else 0
         report: WipeReport = {
             "started_at": started,
             "duration": time.time() - started,
             "removed": removed,
             "per_app": per_app,
-            "remaining": int(remaining),
+            "remaining": remaining,
             "foreign_keys": sorted(foreign),
         }
         parse.checked((yield Pipe([("SET", k.wipe_report, json.dumps(report))], write=True)))
         return report
+
+    def _discover_cluster_apps(self) -> Plan[list[str]]:
+        """On a cluster every app is registered by create; discovery drops the apps whose
+        buckets hold no session any more (no SCAN: it would walk one node only)."""
+        k = self.keys
+        apps = yield from self._apps()
+        items: list[Any] = [("EXISTS", b.sessions) for app in apps for b in k.buckets(app)]
+        replies = parse.checked((yield Pipe(items))) if items else []
+        per_app = len(replies) // len(apps) if apps else 0
+        found = [app for i, app in enumerate(apps) if any(replies[i * per_app : (i + 1) * per_app])]
+        dead = sorted(set(apps) - set(found))
+        if dead:
+            parse.checked((yield Pipe([("SREM", k.apps_registry, *dead)], write=True)))
+            for app in dead:
+                self._registered.pop(app, None)
+        return found
 
     def _last_wipe(self) -> Plan[WipeReport | None]:
         (raw,) = yield Pipe([("GET", self.keys.wipe_report)])
@@ -86,6 +114,8 @@ class Wipe:
         self, *, count: int = 1000, should_stop: Callable[[], bool] | None = None
     ) -> Plan[list[str]]:
         k = self.keys
+        if k.cluster:
+            return (yield from self._discover_cluster_apps())
         pattern = k.app_sessions_pattern()
         found: set[str] = set()
         cursor: Any = 0

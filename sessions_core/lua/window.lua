@@ -1,7 +1,8 @@
 -- Sessions of an app active within the last ARGV[1] seconds, newest first (or oldest first
 -- with ARGV[4] = 'asc'), one page.
 -- KEYS: 1 app _sessions
--- ARGV: 1 window in seconds, 2 offset, 3 limit (-1 = all), 4 'asc' for oldest first
+-- ARGV: 1 window in seconds, 2 offset, 3 limit (-1 = all), 4 'asc' for oldest first,
+--       5 'scores' to follow each member with its score (to merge a cluster's buckets)
 -- Returns {now, total in window, member, member, ...} with members `{token}:{id}`.
 local now = server_now()
 local since = now - tonumber(ARGV[1])
@@ -17,13 +18,17 @@ if limit >= 0 then
 end
 if offset <= stop then
   local members
+  local range = {}
+  if ARGV[5] == 'scores' then
+    range = {'WITHSCORES'}
+  end
   if ARGV[4] == 'asc' then
     -- Oldest first: the window is the top `total` ranks, so in ascending order it starts
     -- `total` ranks below the end.
     local base = redis.call('ZCARD', KEYS[1]) - total
-    members = redis.call('ZRANGE', KEYS[1], base + offset, base + stop)
+    members = redis.call('ZRANGE', KEYS[1], base + offset, base + stop, unpack(range))
   else
-    members = redis.call('ZREVRANGE', KEYS[1], offset, stop)
+    members = redis.call('ZREVRANGE', KEYS[1], offset, stop, unpack(range))
   end
   for _, member in ipairs(members) do
     table.insert(result, member)

@@ -10,7 +10,9 @@
 -- KEYS: 1 {ns}:SESSIONS
 -- ARGV: 1 batch size, 2 namespace prefix ('{ns}:'), 3 cache channel,
 --       4 suffix of app session zsets ('_sessions'), 5 suffix of app user zsets ('_users'),
---       6 infix of user token sets ('us:'), 7 and 8 the shortest and longest app name
+--       6 infix of user token sets ('us:'), 7 and 8 the shortest and longest app name,
+--       9 what follows the app name in the prefix of its session hashes (':'; on a cluster
+--       the rest of the bucket's hash tag, ARGV[2] then ending in '{')
 -- Returns {taken, {app1, removed1, app2, removed2, ...}, {foreign key, ...}}: members taken
 -- from the index (the caller pages on it), sessions removed per app, and index keys of another
 -- type that were left alone.
@@ -43,7 +45,7 @@ for _, member in ipairs(members) do
     local app = sub(member, 1, first - 1)
     local group = groups[app]
     if not group then
-      local base = prefix .. app .. ':'
+      local base = prefix .. app .. ARGV[9]
       group = {base = base, users = base .. user_infix, sessions = {}, gone_users = {}}
       groups[app] = group
       apps[#apps + 1] = app
