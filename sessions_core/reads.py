@@ -211,7 +211,8 @@ class DashboardReads(Operations):
         pattern = k.wire(Keys.glob_escape(prefix) + "*")
         scan = script("scan_ids")
         buckets = k.buckets(app)
-        step = max(SCAN_STEP // len(buckets), 100)  # a round costs about one bucket's step
+        # A round (a walk in every bucket) looks at about SCAN_STEP * SCAN_STEPS ids.
+        step = max(SCAN_STEP // len(buckets), 10)
         cursors = {b.users: "0" for b in buckets}
         scanned = 0
         ids: list[str] = []
@@ -261,7 +262,8 @@ class DashboardReads(Operations):
         parse.paging(0, limit)
         step = script("filter_ip")
         buckets = self.keys.buckets(app)
-        size = max(IP_STEP // len(buckets), 100)  # a round costs about one bucket's step
+        # A round (a step in every bucket) looks at about IP_STEP sessions, never over budget.
+        size = max(min(IP_STEP, budget) // len(buckets), 1)
         ranks = {b.sessions: (0, b.prefix) for b in buckets}  # per bucket: next rank, prefix
         walked = 0
         members: list[str] = []

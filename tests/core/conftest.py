@@ -23,11 +23,38 @@ settings.register_profile(
 
 APP = "myapp"
 
+# The deployments the library's suite runs on; each has its URL fixture (tests/conftest.py,
+# tests/deployments/fixtures.py), every one a real server set-up of the test run's own.
+URLS = {
+    "standalone": "redis_url",
+    "cluster": "redis_cluster_url",
+    "sentinel": "redis_sentinel_url",
+}
+# Fixtures that reach the standalone server itself (raw keys of the 4.0.0 layout, a second
+# instance on it, a proxy in front of it): a test using one is about that server only.
+STANDALONE_ONLY = {"r", "redis_url", "redis_server", "cache_channel", "proxy", "nowhere"}
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Every test of `rs` runs on each deployment, unless it reads the 4.0.0 wire layout
+    (a standalone-only fixture, or the `layout_4_0_0` mark)."""
+    if "deployment" not in metafunc.fixturenames:
+        return
+    wire = metafunc.definition.get_closest_marker("layout_4_0_0") is not None
+    wire = wire or bool(STANDALONE_ONLY & set(metafunc.fixturenames))
+    metafunc.parametrize("deployment", ["standalone"] if wire else list(URLS))
+
+
+@pytest.fixture
+def deployment() -> str:
+    return "standalone"
+
 
 @pytest.fixture(params=KINDS)
-def rs(request: pytest.FixtureRequest, redis_url: str) -> Iterator[RedisSessions]:
-    """The library under test, once as RedisSessions and once as AsyncRedisSessions."""
-    yield from open_store(request.param, redis_url)
+def rs(request: pytest.FixtureRequest, deployment: str) -> Iterator[RedisSessions]:
+    """The library under test, as RedisSessions and as AsyncRedisSessions, on each
+    deployment (standalone, cluster, Sentinel)."""
+    yield from open_store(request.param, request.getfixturevalue(URLS[deployment]))
 
 
 @pytest.fixture
@@ -37,9 +64,9 @@ def cache_channel(redis_url: str) -> Iterator[CacheChannel]:
 
 
 @pytest.fixture
-def other(redis_url: str) -> Iterator[RedisSessions]:
+def other(request: pytest.FixtureRequest, deployment: str) -> Iterator[RedisSessions]:
     """A second instance on the same Redis, as another app server process would have."""
-    store = RedisSessions(url=redis_url)
+    store = RedisSessions(url=request.getfixturevalue(URLS[deployment]))
     yield store
     store.close()
 

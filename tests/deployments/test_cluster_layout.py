@@ -1,0 +1,180 @@
+"""The library, the dashboard and the wipe loop on a real Redis Cluster (3 masters, 3 replicas):
+one app spread over every master, one user's keys on one slot, exact counts across buckets, the
+bucket count kept in Redis, and `REDIS_URL` naming any node just working.
+
+The operations' results are the standalone ones: tests/core runs on the cluster too."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import redis
+from django.test import Client
+from redis.cluster import RedisCluster
+from redis.crc import key_slot
+
+from project.redis_cluster import RedisClusterServers
+from sessions_core import AsyncRedisSessions, RedisSessions
+from sessions_core.keys import ClusterKeys
+from tests.commands.test_wipe_service import Wiper
+from tests.stores import KINDS, open_store
+
+APP = "shop"
+
+
+@pytest.fixture(params=KINDS)
+def rs(request: pytest.FixtureRequest, redis_cluster_url: str) -> Iterator[RedisSessions]:
+    yield from open_store(request.param, redis_cluster_url)
+
+
+def master_keys(cluster: RedisClusterServers) -> dict[int, list[str]]:
+    """Every key of each master, by port."""
+    found: dict[int, list[str]] = {}
+    for master in cluster.masters():
+        with redis.Redis(port=master.port, decode_responses=True) as client:
+            found[master.port] = list(client.scan_iter(count=1000))
+    return found
+
+
+def test_the_layout_is_detected_from_any_node(
+    redis_cluster: RedisClusterServers, redis_cluster_url: str
+) -> None:
+    for url in redis_cluster.urls:
+        with RedisSessions(url=url) as store:
+            assert store.ping() == "PONG"
+            assert isinstance(store.keys, ClusterKeys)
+            assert store.keys.bucket_count == 64
+
+
+def test_one_apps_sessions_spread_over_every_master(
+    redis_cluster: RedisClusterServers, rs: RedisSessions
+) -> None:
+    sessions = [{"id": f"user{i}", "ip": "10.0.0.1"} for i in range(3000)]
+    rs.create_many(app=APP, sessions=sessions)  # type: ignore[arg-type]
+    per_master = {port: len(keys) for port, keys in master_keys(redis_cluster).items()}
+    total = sum(per_master.values())
+    assert len(per_master) == 3
+    for port, count in per_master.items():
+        assert 0.20 <= count / total <= 0.47, (port, per_master)
+
+
+def test_every_key_of_one_user_sits_on_one_slot(
+    redis_cluster: RedisClusterServers, rs: RedisSessions
+) -> None:
+    tokens = [rs.create(app=APP, id="ann:{x}/é", ip="10.0.0.1")["token"] for _ in range(5)]
+    keys = [k for found in master_keys(redis_cluster).values() for k in found]
+    slots = {key_slot(k.encode()) for k in keys if k != "rs:_apps" and k != "rs:_buckets"}
+    assert len(slots) == 1, keys
+    bucket = rs.keys.of_id(APP, "ann:{x}/é")
+    assert {rs.keys.of_token(APP, t) for t in tokens} == {bucket}
+    assert bucket.session(tokens[0]) in keys
+
+
+def test_activity_counts_each_id_once_across_buckets(rs: RedisSessions) -> None:
+    sessions = [{"id": f"u{i % 300}", "ip": "10.0.0.1"} for i in range(900)]
+    rs.create_many(app=APP, sessions=sessions)  # type: ignore[arg-type]
+    assert rs.activity(app=APP, delta_time=600) == {"activity": 300}
+    (stats,) = rs.app_stats(apps=[APP], windows=[600])
+    assert stats["sessions"] == 900 and stats["users"] == 300
+    assert len(rs.soapp(app=APP, delta_time=600)["sessions"]) == 900
+    assert rs.killall(app=APP) == {"kill": 900}
+    assert rs.activity(app=APP, delta_time=600) == {"activity": 0}
+
+
+def test_pages_merge_the_buckets_newest_first(rs: RedisSessions) -> None:
+    tokens = [rs.create(app=APP, id=f"u{i}", ip="10.0.0.1")["token"] for i in range(40)]
+    rs.backdate_many(
+        app=APP,
+        sessions=[{"token": t, "id": f"u{i}", "idle": i * 10} for i, t in enumerate(tokens)],
+    )
+    newest = rs.soapp_page(app=APP, delta_time=10_000, offset=5, limit=10)
+    assert newest["total"] == 40
+    assert [row["session"]["id"] for row in newest["rows"]] == [f"u{i}" for i in range(5, 15)]
+    oldest = rs.soapp_page(app=APP, delta_time=10_000, offset=0, limit=3, oldest_first=True)
+    assert [row["session"]["id"] for row in oldest["rows"]] == ["u39", "u38", "u37"]
+
+
+def test_the_bucket_count_is_fixed_by_the_first_process(redis_cluster_url: str) -> None:
+    with RedisSessions(url=redis_cluster_url, buckets=128) as first:
+        token = first.create(app=APP, id="u1", ip="10.0.0.1")["token"]
+    with RedisSessions(url=redis_cluster_url) as later:
+        assert later.get(app=APP, token=token) is not None
+        assert later.keys.bucket_count == 128
+    with (
+        RedisSessions(url=redis_cluster_url, buckets=64) as other,
+        pytest.raises(ValueError, match="use 128 buckets"),
+    ):
+        other.ping()
+
+
+def test_a_given_cluster_client_is_used(redis_cluster_url: str) -> None:
+    client = RedisCluster.from_url(redis_cluster_url, decode_responses=True)
+    with RedisSessions(client=client) as store:
+        token = store.create(app=APP, id="u1", ip="10.0.0.1")["token"]
+        assert store.get(app=APP, token=token) is not None
+        assert isinstance(store.keys, ClusterKeys)
+    client.close()
+
+
+def test_a_given_async_cluster_client_is_used(redis_cluster_url: str) -> None:
+    async def main() -> dict[str, Any] | None:
+        client = redis.asyncio.cluster.RedisCluster.from_url(
+            redis_cluster_url, decode_responses=True
+        )
+        async with AsyncRedisSessions(client=client) as store:
+            token = (await store.create(app=APP, id="u1", ip="10.0.0.1"))["token"]
+            found = await store.get(app=APP, token=token)
+            assert isinstance(store.keys, ClusterKeys)
+        return found  # type: ignore[return-value]
+
+    assert asyncio.run(main()) is not None
+
+
+def test_the_wipe_and_discovery_on_a_cluster(rs: RedisSessions) -> None:
+    tokens = [rs.create(app=APP, id=f"u{i}", ip="10.0.0.1", ttl=10)["token"] for i in range(30)]
+    rs.create(app="other", id="u1", ip="10.0.0.1")
+    rs.backdate_many(
+        app=APP, sessions=[{"token": t, "id": f"u{i}", "idle": 60} for i, t in enumerate(tokens)]
+    )
+    report = rs.wipe_pass(batch=5)
+    assert report["removed"] == 30 and report["per_app"] == {APP: 30}
+    assert report["remaining"] == 1
+    assert rs.discover_apps() == ["other"]
+    assert rs.apps() == ["other"]
+
+
+def test_the_dashboard_on_a_cluster(
+    redis_cluster_url: str, settings: Any, admin_client: Client
+) -> None:
+    settings.REDIS_URL = redis_cluster_url
+    with RedisSessions(url=redis_cluster_url) as store:
+        for i in range(20):
+            store.create(app=APP, id=f"<script>u{i % 5}", ip="10.0.0.1")
+    home = admin_client.get("/")
+    assert home.status_code == 200 and APP in home.content.decode()
+    page = admin_client.get(f"/apps/{APP}/")
+    assert page.status_code == 200
+    assert "&lt;script&gt;u1" in page.content.decode()
+    assert admin_client.get("/users/", {"id": "<script>u1"}).status_code == 200
+    killed = admin_client.post(f"/apps/{APP}/kill/all/", {"confirm": APP})
+    assert killed.status_code in {200, 302}
+    with RedisSessions(url=redis_cluster_url) as store:
+        assert store.activity(app=APP, delta_time=600) == {"activity": 0}
+
+
+def test_the_wipe_loop_on_a_cluster(redis_cluster_url: str) -> None:
+    with RedisSessions(url=redis_cluster_url) as store:
+        tokens = [store.create(app=APP, id=f"u{i}", ip="1", ttl=10)["token"] for i in range(12)]
+        store.backdate_many(
+            app=APP,
+            sessions=[{"token": t, "id": f"u{i}", "idle": 60} for i, t in enumerate(tokens)],
+        )
+    wiper = Wiper(redis_cluster_url, "--interval", "1")
+    try:
+        wiper.wait_for("Removed 12 timed-out sessions")
+        assert wiper.stop() == 0
+    finally:
+        wiper.kill()
