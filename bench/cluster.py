@@ -1,0 +1,556 @@
+"""Benchmark: the same workload on a standalone Redis and on a 3-master Redis Cluster.
+
+    python -m bench.cluster [--sessions 100000] [--passes 5]
+
+Starts its own servers on free ports (a standalone `redis-server` and a cluster of 3 masters
+with one replica each, `project.redis_cluster`), stops them at the end, and prints four tables:
+
+1. Per-operation cost, standalone against cluster, with the sync `RedisSessions`: sequential
+   single `create`, `get`, `set`, `kill` (µs per op), `create_many` and `get_many` of 1000,
+   `activity` and `soapp` (delta 600) on an app of 10k sessions, `killall` of 10k (ms). Both
+   sides run one full untimed pass first, then `--passes` timed passes, the two sides
+   alternating pass by pass; a figure is the median over the timed passes. On a 2-core
+   machine a cluster cannot add throughput: the question is whether one operation costs the
+   same. The cluster also feeds 3 replicas, the standalone server none.
+2. Key spread: `--sessions` sessions of one app over `--sessions / 2` ids; per master its
+   DBSIZE and share of the keys (plain clients on the masters), its hash slots, its buckets.
+3. Wipe: `--sessions` sessions with ttl 10, their last activity moved 60 s back
+   (`backdate_many`), then one timed `wipe_pass()` on each deployment.
+4. Capacity: bytes per session (the dataset of table 2: two sessions per id, d {"cart": 3},
+   ttl 3600) from `INFO memory` used_memory before and after (summed over the masters on
+   the cluster; replicas hold as much again), checked against MEMORY USAGE of a sample of
+   session hashes and of user token sets plus the exact MEMORY USAGE of every index zset;
+   sessions per GB of node memory and the masters needed for 10M and 100M sessions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import redis
+from redis.crc import key_slot
+
+from project.redis_cluster import RedisClusterServers
+from project.redis_server import RedisServer
+from sessions_core import NewSession, RedisSessions
+from sessions_core.demo import Backdate
+
+SEQUENTIAL = 2000  # single creates, gets, sets, kills per pass
+BATCH = 1000  # create_many / get_many
+APP_SIZE = 10_000  # the app read by activity and soapp, and the app ended by killall
+DELTA = 600
+CHUNK = 10_000  # sessions per create_many / backdate_many call while building
+SAMPLE = 1000  # keys sampled for MEMORY USAGE
+GB = 2**30
+HEADROOM = 0.75  # share of a node's memory given to data (maxmemory)
+TARGETS = (10_000_000, 100_000_000)
+NODE_GB = (4, 16)
+
+
+# -- the two deployments --------------------------------------------------------------------
+
+
+@dataclass
+class Deployment:
+    """A deployment as the benchmark sees it: its URL, a plain client per master (the only
+    node on a standalone server) and, on a cluster, which master serves each slot."""
+
+    name: str
+    url: str
+    masters: dict[int, redis.Redis]  # port -> plain client
+    slots: dict[int, tuple[tuple[int, int], ...]] = field(default_factory=dict)
+    flush_all: Callable[[], None] | None = None
+
+    def client_for(self, key: str | bytes) -> redis.Redis:
+        """The plain client of the master holding `key`."""
+        if not self.slots:
+            return next(iter(self.masters.values()))
+        return self.masters[self.port_of_slot(key_slot(_raw(key)))]
+
+    def port_of_slot(self, slot: int) -> int:
+        for port, ranges in self.slots.items():
+            if any(first <= slot <= last for first, last in ranges):
+                return port
+        raise LookupError(f"no master serves slot {slot}")
+
+    def flush(self) -> None:
+        if self.flush_all is not None:
+            self.flush_all()
+        else:
+            for client in self.masters.values():
+                client.flushall()
+
+    def used_memory(self) -> int:
+        """used_memory summed over the masters."""
+        return sum(int(client.info("memory")["used_memory"]) for client in self.masters.values())
+
+    def sessions(self) -> RedisSessions:
+        """A new client instance (its app registrations start empty, see the report)."""
+        rs = RedisSessions(url=self.url)
+        rs.ping()  # settles the layout: a cluster client and the cluster keys on a cluster
+        return rs
+
+    def close(self) -> None:
+        for client in self.masters.values():
+            client.close()
+
+
+def _raw(key: str | bytes) -> bytes:
+    return key if isinstance(key, bytes) else key.encode("utf-8", "surrogateescape")
+
+
+def plain(port: int) -> redis.Redis:
+    return redis.Redis(port=port, decode_responses=True, socket_timeout=60)
+
+
+def standalone_deployment(server: RedisServer) -> Deployment:
+    return Deployment("standalone", server.url, {server.port: plain(server.port)})
+
+
+def cluster_deployment(cluster: RedisClusterServers) -> Deployment:
+    masters = cluster.masters()
+    return Deployment(
+        "cluster",
+        cluster.url,
+        {m.port: plain(m.port) for m in masters},
+        slots={m.port: m.slots for m in masters},
+        flush_all=cluster.flushall,
+    )
+
+
+# -- helpers --------------------------------------------------------------------------------
+
+
+def new_sessions(count: int, *, prefix: str, ttl: int = 3600) -> list[NewSession]:
+    """`count` sessions, two per id, a small d, ip 10.0.x.y."""
+    return [
+        {
+            "id": f"{prefix}{i // 2:07d}",
+            "ip": f"10.0.{(i >> 8) & 255}.{i & 255}",
+            "ttl": ttl,
+            "d": {"cart": 3},
+        }
+        for i in range(count)
+    ]
+
+
+def create_in_chunks(rs: RedisSessions, app: str, sessions: Sequence[NewSession]) -> list[str]:
+    tokens: list[str] = []
+    for start in range(0, len(sessions), CHUNK):
+        made = rs.create_many(app=app, sessions=sessions[start : start + CHUNK])
+        tokens += [t["token"] for t in made]
+    return tokens
+
+
+def load() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f}, {five:.2f}, {fifteen:.2f} (1, 5, 15 min)"
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """A plain text table: the first column left-aligned, the others right-aligned."""
+    widths = [max(len(str(row[i])) for row in [headers, *rows]) for i in range(len(headers))]
+
+    def line(cells: Sequence[str]) -> str:
+        out = [str(c).ljust(w) if i == 0 else str(c).rjust(w) for i, (c, w) in
+               enumerate(zip(cells, widths, strict=True))]  # fmt: skip
+        return "  ".join(out).rstrip()
+
+    rule = "  ".join("-" * w for w in widths)
+    return "\n".join([line(headers), rule, *(line(row) for row in rows)])
+
+
+def timed(action: Callable[[], object]) -> float:
+    """Seconds `action` took."""
+    started = time.perf_counter()
+    action()
+    return time.perf_counter() - started
+
+
+# -- 1. per-operation cost ------------------------------------------------------------------
+
+Pass = dict[str, float]
+
+# (key, label, unit)
+OPERATIONS = [
+    ("create", f"create, sequential x{SEQUENTIAL}", "µs/op"),
+    ("get", f"get, sequential x{SEQUENTIAL}", "µs/op"),
+    ("set", f"set, sequential x{SEQUENTIAL}", "µs/op"),
+    ("kill", f"kill, sequential x{SEQUENTIAL}", "µs/op"),
+    ("create_many", f"create_many of {BATCH}", "ms"),
+    ("get_many", f"get_many of {BATCH}", "ms"),
+    ("activity", f"activity, delta {DELTA}, app of {APP_SIZE:,}", "ms"),
+    ("soapp", f"soapp, delta {DELTA}, app of {APP_SIZE:,}", "ms"),
+    ("killall", f"killall of {APP_SIZE:,}", "ms"),
+]
+
+
+def prepare_ops(rs: RedisSessions) -> None:
+    """The app that activity and soapp read: APP_SIZE sessions over APP_SIZE / 2 ids."""
+    create_in_chunks(rs, "reads", new_sessions(APP_SIZE, prefix="reader"))
+
+
+def one_pass(rs: RedisSessions) -> Pass:
+    """The whole workload once; each figure is µs per op or ms per call."""
+    figures: Pass = {}
+    ids = [f"seq{i // 2:05d}" for i in range(SEQUENTIAL)]
+    tokens: list[str] = []
+    started = time.perf_counter()
+    for i, id in enumerate(ids):
+        tokens.append(rs.create(app="ops", id=id, ip="10.0.0.1", ttl=3600, d={"cart": i})["token"])
+    figures["create"] = (time.perf_counter() - started) / SEQUENTIAL * 1e6
+    found = 0
+    started = time.perf_counter()
+    for token in tokens:
+        found += rs.get(app="ops", token=token) is not None
+    figures["get"] = (time.perf_counter() - started) / SEQUENTIAL * 1e6
+    started = time.perf_counter()
+    for token in tokens:
+        found += rs.set(app="ops", token=token, d={"cart": 7}) is not None
+    figures["set"] = (time.perf_counter() - started) / SEQUENTIAL * 1e6
+    killed = 0
+    started = time.perf_counter()
+    for token in tokens:
+        killed += rs.kill(app="ops", token=token)["kill"]
+    figures["kill"] = (time.perf_counter() - started) / SEQUENTIAL * 1e6
+    assert found == 2 * SEQUENTIAL and killed == SEQUENTIAL, (found, killed)
+
+    batch = new_sessions(BATCH, prefix="batch")
+    made: list[str] = []
+    started = time.perf_counter()
+    made = [t["token"] for t in rs.create_many(app="batch", sessions=batch)]
+    figures["create_many"] = (time.perf_counter() - started) * 1000
+    started = time.perf_counter()
+    read = rs.get_many(app="batch", tokens=made)
+    figures["get_many"] = (time.perf_counter() - started) * 1000
+    assert all(read), "get_many missed a session"
+    assert rs.killall(app="batch")["kill"] == BATCH
+
+    started = time.perf_counter()
+    active = rs.activity(app="reads", delta_time=DELTA)["activity"]
+    figures["activity"] = (time.perf_counter() - started) * 1000
+    started = time.perf_counter()
+    listed = len(rs.soapp(app="reads", delta_time=DELTA)["sessions"])
+    figures["soapp"] = (time.perf_counter() - started) * 1000
+    assert active == APP_SIZE // 2 and listed == APP_SIZE, (active, listed)
+
+    create_in_chunks(rs, "doomed", new_sessions(APP_SIZE, prefix="doomed"))
+    started = time.perf_counter()
+    ended = rs.killall(app="doomed")["kill"]
+    figures["killall"] = (time.perf_counter() - started) * 1000
+    assert ended == APP_SIZE, ended
+    return figures
+
+
+def run_ops(sides: list[Deployment], passes: int) -> dict[str, list[Pass]]:
+    results: dict[str, list[Pass]] = {side.name: [] for side in sides}
+    clients = {}
+    for side in sides:
+        side.flush()
+        rs = side.sessions()
+        prepare_ops(rs)
+        clients[side.name] = rs
+    for side in sides:  # warm-up, untimed: scripts loaded, connections and pools made
+        one_pass(clients[side.name])
+    for i in range(passes):
+        order = sides if i % 2 == 0 else sides[::-1]  # neither side always goes first
+        for side in order:
+            results[side.name].append(one_pass(clients[side.name]))
+        print(f"  pass {i + 1}/{passes} done; {load()}", flush=True)
+    for rs in clients.values():
+        rs.close()
+    return results
+
+
+def show(value: float) -> str:
+    return f"{value:,.1f}" if value < 100 else f"{value:,.0f}"
+
+
+def print_ops(results: dict[str, list[Pass]], passes: int) -> None:
+    print(f"\n1. Per-operation cost (sync RedisSessions), median of {passes} timed passes after")
+    print("   one untimed pass; range = fastest - slowest pass\n")
+    rows = []
+    for key, label, unit in OPERATIONS:
+        s = [p[key] for p in results["standalone"]]
+        c = [p[key] for p in results["cluster"]]
+        ms, mc = statistics.median(s), statistics.median(c)
+        rows.append(
+            [
+                label,
+                unit,
+                show(ms),
+                show(mc),
+                f"{mc / ms:.2f}x",
+                f"{show(min(s))} - {show(max(s))}",
+                f"{show(min(c))} - {show(max(c))}",
+            ]
+        )
+    headers = [
+        "operation",
+        "unit",
+        "standalone",
+        "cluster",
+        "cluster/standalone",
+        "standalone range",
+        "cluster range",
+    ]
+    print(table(headers, rows))
+
+
+# -- 2. key spread, and 4. capacity (the same dataset) ---------------------------------------
+
+
+@dataclass
+class Memory:
+    name: str
+    sessions: int
+    used_delta: int  # bytes, summed over masters
+    hash_avg: float  # MEMORY USAGE of a session hash, average of a sample
+    user_set_avg: float  # MEMORY USAGE of a us:{id} set, average of a sample
+    users: int
+    index_total: int  # MEMORY USAGE SAMPLES 0 of every index zset, summed
+    index_keys: int
+    spread: list[list[str]] = field(default_factory=list)
+
+    @property
+    def per_session(self) -> float:
+        return self.used_delta / self.sessions
+
+    @property
+    def usage_per_session(self) -> float:
+        """The MEMORY USAGE estimate: a hash, plus its share of the user sets and indexes."""
+        sets = self.user_set_avg * self.users
+        return self.hash_avg + (sets + self.index_total) / self.sessions
+
+
+def build_dataset(side: Deployment, n: int) -> Memory:
+    """`n` sessions of one app on a flushed deployment; memory measured around them."""
+    side.flush()
+    rs = side.sessions()
+    # Scripts loaded on every master, connections open, before the first measurement.
+    create_in_chunks(rs, "warmup", new_sessions(2000, prefix="warm"))
+    rs.killall(app="warmup")
+    time.sleep(0.5)
+    before = side.used_memory()
+    sessions = new_sessions(n, prefix="user")
+    started = time.perf_counter()
+    tokens = create_in_chunks(rs, "shop", sessions)
+    took = time.perf_counter() - started
+    time.sleep(1.0)  # let the main dict finish an incremental rehash
+    after = side.used_memory()
+    print(f"  {side.name}: created {n:,} sessions in {took:.1f} s ({n / took:,.0f}/s)")
+
+    rng = random.Random(7)
+    sample = rng.sample(range(n), min(SAMPLE, n))
+    keys = rs.keys
+    hashes = [keys.of_token("shop", tokens[i]).session(tokens[i]) for i in sample]
+    ids = sorted({sessions[i]["id"] for i in sample})
+    sets = [keys.of_id("shop", id).user_tokens(id) for id in ids]
+    hash_avg = statistics.fmean(_usage(side, key) for key in hashes)
+    set_avg = statistics.fmean(_usage(side, key) for key in sets)
+    index_keys: list[str] = []
+    for bucket in keys.buckets("shop"):
+        index_keys += [bucket.sessions, bucket.users, bucket.expiry]
+    index_total = sum(_usage(side, key) for key in index_keys)
+    users = len({s["id"] for s in sessions})
+    memory = Memory(side.name, n, after - before, hash_avg, set_avg, users, index_total,
+                    len(index_keys))  # fmt: skip
+    if side.slots:
+        memory.spread = spread(side, rs)
+    rs.close()
+    return memory
+
+
+def _usage(side: Deployment, key: str | bytes) -> int:
+    found = side.client_for(key).memory_usage(key, samples=0)
+    if found is None:
+        raise RuntimeError(f"MEMORY USAGE: no key {key!r}")
+    return found
+
+
+def spread(side: Deployment, rs: RedisSessions) -> list[list[str]]:
+    """Per master: port, hash slots, buckets of the app, sessions, DBSIZE, share of keys."""
+    buckets: dict[int, list[str]] = {port: [] for port in side.masters}
+    for bucket in rs.keys.buckets("shop"):
+        buckets[side.port_of_slot(key_slot(_raw(bucket.sessions)))].append(bucket.sessions)
+    sizes = {port: int(client.dbsize()) for port, client in side.masters.items()}
+    total = sum(sizes.values())
+    rows = []
+    for port, client in side.masters.items():
+        sessions = sum(int(client.zcard(name)) for name in buckets[port])
+        slots = sum(last - first + 1 for first, last in side.slots[port])
+        share = 100 * sizes[port] / total
+        rows.append([f"127.0.0.1:{port}", f"{slots:,}", f"{len(buckets[port])}",
+                     f"{sessions:,}", f"{sizes[port]:,}", f"{share:.1f}%"])  # fmt: skip
+    return rows
+
+
+def print_spread(memory: Memory) -> None:
+    print(f"\n2. Key spread: {memory.sessions:,} sessions of one app over {memory.users:,} ids,")
+    print("   DBSIZE per master (plain client on each master; the few keys outside the app,")
+    print("   rs:_apps, rs:_buckets, on whichever master their slot falls)\n")
+    headers = ["master", "hash slots", "app buckets", "sessions", "DBSIZE", "% of keys"]
+    print(table(headers, memory.spread))
+    shares = [float(row[-1].rstrip("%")) for row in memory.spread]
+    total = sum(int(row[4].replace(",", "")) for row in memory.spread)
+    print(f"\n   total keys {total:,}; share per master min {min(shares):.1f}% / max "
+          f"{max(shares):.1f}% (even: {100 / len(shares):.1f}%)")  # fmt: skip
+
+
+# -- 3. wipe --------------------------------------------------------------------------------
+
+
+@dataclass
+class Wiped:
+    name: str
+    sessions: int
+    seconds: float
+    report_duration: float
+    remaining: int
+
+
+def run_wipe(side: Deployment, n: int) -> Wiped:
+    side.flush()
+    rs = side.sessions()
+    sessions = new_sessions(n, prefix="gone", ttl=10)
+    tokens = create_in_chunks(rs, "expiring", sessions)
+    moved = 0
+    for start in range(0, n, CHUNK):
+        back: list[Backdate] = [
+            {"token": tokens[i], "id": sessions[i]["id"], "idle": 60}
+            for i in range(start, min(start + CHUNK, n))
+        ]
+        moved += rs.backdate_many(app="expiring", sessions=back)
+    assert moved == n, moved
+    started = time.perf_counter()
+    report = rs.wipe_pass()
+    seconds = time.perf_counter() - started
+    rs.close()
+    if report["removed"] != n or report["remaining"]:
+        print(f"  !!! {side.name}: wipe_pass removed {report['removed']:,} of {n:,}, "
+              f"{report['remaining']:,} left")  # fmt: skip
+    return Wiped(side.name, report["removed"], seconds, report["duration"], report["remaining"])
+
+
+def print_wipe(wiped: list[Wiped], n: int) -> None:
+    print(f"\n3. Wipe: one wipe_pass() over {n:,} timed-out sessions (ttl 10, last activity")
+    print("   moved 60 s back with backdate_many), timed around the call\n")
+    headers = ["deployment", "removed", "duration", "sessions/s", "report duration", "left"]
+    rows = [
+        [w.name, f"{w.sessions:,}", f"{w.seconds * 1000:,.0f} ms",
+         f"{w.sessions / w.seconds:,.0f}", f"{w.report_duration * 1000:,.0f} ms",
+         f"{w.remaining:,}"]
+        for w in wiped
+    ]  # fmt: skip
+    print(table(headers, rows))
+
+
+# -- 4. capacity ----------------------------------------------------------------------------
+
+
+def print_capacity(memories: list[Memory]) -> None:
+    n = memories[0].sessions
+    print(f"\n4. Capacity: {n:,} sessions, 2 per id, d {{'cart': 3}}, ip 10.0.x.y, ttl 3600;")
+    print("   bytes per session = used_memory after - before (masters only; each replica")
+    print("   needs as much again), against MEMORY USAGE: a sampled hash + (sampled us: set x")
+    print("   ids + every index zset, exact) / sessions. 1 GB = 2**30 bytes.\n")
+    headers = [
+        "deployment",
+        "used_memory delta",
+        "bytes/session",
+        "MEMORY USAGE est.",
+        "of which hash",
+        "us: set share",
+        "index share",
+        "sessions/GB raw",
+        f"at {HEADROOM:.0%}",
+    ]
+    rows = []
+    for m in memories:
+        rows.append(
+            [
+                m.name,
+                f"{m.used_delta / 2**20:,.1f} MiB",
+                f"{m.per_session:,.0f}",
+                f"{m.usage_per_session:,.0f}",
+                f"{m.hash_avg:,.0f}",
+                f"{m.user_set_avg * m.users / m.sessions:,.0f}",
+                f"{m.index_total / m.sessions:,.0f} ({m.index_keys} keys)",
+                f"{GB / m.per_session:,.0f}",
+                f"{HEADROOM * GB / m.per_session:,.0f}",
+            ]
+        )
+    print(table(headers, rows))
+    cluster = next(m for m in memories if m.name == "cluster")
+    print(f"\n   Masters (shards) needed, at the cluster's {cluster.per_session:,.0f} bytes/session,")
+    print(f"   data kept to {HEADROOM:.0%} of node memory (maxmemory; the rest for fork")
+    print("   copy-on-write, fragmentation, buffers); with 1 replica each, twice the nodes\n")
+    headers = ["sessions", *(f"{gb} GB node" for gb in NODE_GB)]
+    rows = []
+    for target in TARGETS:
+        cells = [f"{target:,}"]
+        for gb in NODE_GB:
+            per_node = HEADROOM * gb * GB / cluster.per_session
+            cells.append(f"{math.ceil(target / per_node)} ({per_node / 1e6:,.1f}M/node)")
+        rows.append(cells)
+    print(table(headers, rows))
+
+
+# -- main -----------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--sessions", type=int, default=100_000, help="dataset size (2, 3, 4)")
+    parser.add_argument("--passes", type=int, default=5, help="timed passes of table 1")
+    args = parser.parse_args(argv)
+    if args.sessions < 2 or args.passes < 1:
+        parser.error("--sessions must be at least 2 and --passes at least 1")
+
+    began = time.perf_counter()
+    print(f"{os.cpu_count()} CPUs; {load()}")
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-cluster-") as tmp,
+        RedisServer(Path(tmp)) as server,
+        RedisClusterServers() as cluster,
+    ):
+        sides = [standalone_deployment(server), cluster_deployment(cluster)]
+        try:
+            for side in sides:
+                client = next(iter(side.masters.values()))
+                version = client.info("server")["redis_version"]
+                print(f"{side.name}: redis-server {version} at {side.url}, "
+                      f"{len(side.masters)} master(s)")  # fmt: skip
+            print(f"cluster masters {sorted(sides[1].masters)}, replicas "
+                  f"{sorted(p for m in cluster.masters() for p in m.replica_ports)}")  # fmt: skip
+
+            print("\nrunning 1. per-operation cost ...", flush=True)
+            ops = run_ops(sides, args.passes)
+            print(f"running 2./4. dataset of {args.sessions:,} sessions ...", flush=True)
+            memories = [build_dataset(side, args.sessions) for side in sides]
+            print(f"running 3. wipe of {args.sessions:,} sessions ...", flush=True)
+            wiped = [run_wipe(side, args.sessions) for side in sides]
+
+            print_ops(ops, args.passes)
+            print_spread(memories[1])
+            print_wipe(wiped, args.sessions)
+            print_capacity(memories)
+        finally:
+            for side in sides:
+                side.close()
+    print(f"\nafter the run ({time.perf_counter() - began:.0f} s): {load()}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
