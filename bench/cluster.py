@@ -36,6 +36,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import redis
 from redis.crc import key_slot
@@ -70,6 +71,8 @@ class Deployment:
     masters: dict[int, redis.Redis]  # port -> plain client
     slots: dict[int, tuple[tuple[int, int], ...]] = field(default_factory=dict)
     flush_all: Callable[[], None] | None = None
+    replicas: dict[int, redis.Redis] = field(default_factory=dict)
+    _cpu_at_reset: tuple[float, float] = (0.0, 0.0)
 
     def client_for(self, key: str | bytes) -> redis.Redis:
         """The plain client of the master holding `key`."""
@@ -94,14 +97,46 @@ class Deployment:
         """used_memory summed over the masters."""
         return sum(int(client.info("memory")["used_memory"]) for client in self.masters.values())
 
+    def reset_stats(self) -> None:
+        """CONFIG RESETSTAT on every master; CPU times noted on every node."""
+        for client in self.masters.values():
+            client.config_resetstat()
+        self._cpu_at_reset = self._cpu()
+
+    def _cpu(self) -> tuple[float, float]:
+        """Server CPU seconds (user + sys): masters summed, replicas summed."""
+
+        def cpu(client: redis.Redis) -> float:
+            found = client.info("cpu")
+            return float(found["used_cpu_user"]) + float(found["used_cpu_sys"])
+
+        masters = sum(cpu(client) for client in self.masters.values())
+        return masters, sum(cpu(client) for client in self.replicas.values())
+
+    def redis_time(self) -> tuple[float, float, float]:
+        """Since `reset_stats`, in seconds: the time of the script calls (EVALSHA, EVAL; the
+        commands a script runs are inside it, and commandstats counts them again under their
+        own names, so only script calls are summed), the masters' CPU and the replicas' CPU.
+
+        Every operation timed in table 1 is script calls only, but on a cluster a create also
+        sends an SADD registering its app once a minute per process: not counted here."""
+        usec = 0
+        for client in self.masters.values():
+            stats = client.info("commandstats")
+            usec += sum(
+                int(stats[n]["usec"]) for n in ("cmdstat_evalsha", "cmdstat_eval") if n in stats
+            )
+        masters, replicas = self._cpu()
+        return usec / 1e6, masters - self._cpu_at_reset[0], replicas - self._cpu_at_reset[1]
+
     def sessions(self) -> RedisSessions:
-        """A new client instance (its app registrations start empty, see the report)."""
+        """A new client instance (its app registrations start empty)."""
         rs = RedisSessions(url=self.url)
         rs.ping()  # settles the layout: a cluster client and the cluster keys on a cluster
         return rs
 
     def close(self) -> None:
-        for client in self.masters.values():
+        for client in [*self.masters.values(), *self.replicas.values()]:
             client.close()
 
 
@@ -125,6 +160,7 @@ def cluster_deployment(cluster: RedisClusterServers) -> Deployment:
         {m.port: plain(m.port) for m in masters},
         slots={m.port: m.slots for m in masters},
         flush_all=cluster.flushall,
+        replicas={port: plain(port) for m in masters for port in m.replica_ports},
     )
 
 
@@ -162,8 +198,10 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     widths = [max(len(str(row[i])) for row in [headers, *rows]) for i in range(len(headers))]
 
     def line(cells: Sequence[str]) -> str:
-        out = [str(c).ljust(w) if i == 0 else str(c).rjust(w) for i, (c, w) in
-               enumerate(zip(cells, widths, strict=True))]  # fmt: skip
+        out = [
+            str(c).ljust(w) if i == 0 else str(c).rjust(w)
+            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+        ]
         return "  ".join(out).rstrip()
 
     rule = "  ".join("-" * w for w in widths)
@@ -180,6 +218,8 @@ def timed(action: Callable[[], object]) -> float:
 # -- 1. per-operation cost ------------------------------------------------------------------
 
 Pass = dict[str, float]
+T = TypeVar("T")
+SEQUENTIAL_STEPS = ("create", "get", "set", "kill")
 
 # (key, label, unit)
 OPERATIONS = [
@@ -200,54 +240,48 @@ def prepare_ops(rs: RedisSessions) -> None:
     create_in_chunks(rs, "reads", new_sessions(APP_SIZE, prefix="reader"))
 
 
-def one_pass(rs: RedisSessions) -> Pass:
-    """The whole workload once; each figure is µs per op or ms per call."""
+def one_pass(side: Deployment, rs: RedisSessions) -> Pass:
+    """The whole workload once. Each step gives `key` (wall time) and `key:redis` (Redis-side
+    command time, masters summed), both in µs per op (sequential) or ms per call (batches)."""
     figures: Pass = {}
+
+    def step(key: str, action: Callable[[], T]) -> T:
+        scale = 1e6 / SEQUENTIAL if key in SEQUENTIAL_STEPS else 1000.0
+        side.reset_stats()
+        started = time.perf_counter()
+        result = action()
+        figures[key] = (time.perf_counter() - started) * scale
+        scripts, cpu, replicas_cpu = side.redis_time()
+        figures[f"{key}:scripts"] = scripts * scale
+        figures[f"{key}:cpu"] = cpu * scale
+        figures[f"{key}:replicas_cpu"] = replicas_cpu * scale
+        return result
+
     ids = [f"seq{i // 2:05d}" for i in range(SEQUENTIAL)]
-    tokens: list[str] = []
-    started = time.perf_counter()
-    for i, id in enumerate(ids):
-        tokens.append(rs.create(app="ops", id=id, ip="10.0.0.1", ttl=3600, d={"cart": i})["token"])
-    figures["create"] = (time.perf_counter() - started) / SEQUENTIAL * 1e6
-    found = 0
-    started = time.perf_counter()
-    for token in tokens:
-        found += rs.get(app="ops", token=token) is not None
-    figures["get"] = (time.perf_counter() - started) / SEQUENTIAL * 1e6
-    started = time.perf_counter()
-    for token in tokens:
-        found += rs.set(app="ops", token=token, d={"cart": 7}) is not None
-    figures["set"] = (time.perf_counter() - started) / SEQUENTIAL * 1e6
-    killed = 0
-    started = time.perf_counter()
-    for token in tokens:
-        killed += rs.kill(app="ops", token=token)["kill"]
-    figures["kill"] = (time.perf_counter() - started) / SEQUENTIAL * 1e6
-    assert found == 2 * SEQUENTIAL and killed == SEQUENTIAL, (found, killed)
+    tokens = step(
+        "create",
+        lambda: [
+            rs.create(app="ops", id=id, ip="10.0.0.1", ttl=3600, d={"cart": i})["token"]
+            for i, id in enumerate(ids)
+        ],
+    )
+    got = step("get", lambda: [rs.get(app="ops", token=token) for token in tokens])
+    changed = step("set", lambda: [rs.set(app="ops", token=t, d={"cart": 7}) for t in tokens])
+    killed = step("kill", lambda: sum(rs.kill(app="ops", token=t)["kill"] for t in tokens))
+    assert all(got) and all(changed) and killed == SEQUENTIAL, killed
 
     batch = new_sessions(BATCH, prefix="batch")
-    made: list[str] = []
-    started = time.perf_counter()
-    made = [t["token"] for t in rs.create_many(app="batch", sessions=batch)]
-    figures["create_many"] = (time.perf_counter() - started) * 1000
-    started = time.perf_counter()
-    read = rs.get_many(app="batch", tokens=made)
-    figures["get_many"] = (time.perf_counter() - started) * 1000
+    made = step("create_many", lambda: rs.create_many(app="batch", sessions=batch))
+    read = step("get_many", lambda: rs.get_many(app="batch", tokens=[t["token"] for t in made]))
     assert all(read), "get_many missed a session"
     assert rs.killall(app="batch")["kill"] == BATCH
 
-    started = time.perf_counter()
-    active = rs.activity(app="reads", delta_time=DELTA)["activity"]
-    figures["activity"] = (time.perf_counter() - started) * 1000
-    started = time.perf_counter()
-    listed = len(rs.soapp(app="reads", delta_time=DELTA)["sessions"])
-    figures["soapp"] = (time.perf_counter() - started) * 1000
-    assert active == APP_SIZE // 2 and listed == APP_SIZE, (active, listed)
+    active = step("activity", lambda: rs.activity(app="reads", delta_time=DELTA)["activity"])
+    listed = step("soapp", lambda: rs.soapp(app="reads", delta_time=DELTA)["sessions"])
+    assert active == APP_SIZE // 2 and len(listed) == APP_SIZE, (active, len(listed))
 
     create_in_chunks(rs, "doomed", new_sessions(APP_SIZE, prefix="doomed"))
-    started = time.perf_counter()
-    ended = rs.killall(app="doomed")["kill"]
-    figures["killall"] = (time.perf_counter() - started) * 1000
+    ended = step("killall", lambda: rs.killall(app="doomed")["kill"])
     assert ended == APP_SIZE, ended
     return figures
 
@@ -261,11 +295,11 @@ def run_ops(sides: list[Deployment], passes: int) -> dict[str, list[Pass]]:
         prepare_ops(rs)
         clients[side.name] = rs
     for side in sides:  # warm-up, untimed: scripts loaded, connections and pools made
-        one_pass(clients[side.name])
+        one_pass(side, clients[side.name])
     for i in range(passes):
         order = sides if i % 2 == 0 else sides[::-1]  # neither side always goes first
         for side in order:
-            results[side.name].append(one_pass(clients[side.name]))
+            results[side.name].append(one_pass(side, clients[side.name]))
         print(f"  pass {i + 1}/{passes} done; {load()}", flush=True)
     for rs in clients.values():
         rs.close()
@@ -276,33 +310,52 @@ def show(value: float) -> str:
     return f"{value:,.1f}" if value < 100 else f"{value:,.0f}"
 
 
+def _median(passes: list[Pass], key: str) -> float:
+    return float(statistics.median(p[key] for p in passes))
+
+
 def print_ops(results: dict[str, list[Pass]], passes: int) -> None:
+    sa, cl = results["standalone"], results["cluster"]
     print(f"\n1. Per-operation cost (sync RedisSessions), median of {passes} timed passes after")
-    print("   one untimed pass; range = fastest - slowest pass\n")
+    print("   one untimed pass, the sides alternating pass by pass\n")
+    print("1a. Wall time around the call(s); range = fastest - slowest pass\n")
     rows = []
     for key, label, unit in OPERATIONS:
-        s = [p[key] for p in results["standalone"]]
-        c = [p[key] for p in results["cluster"]]
-        ms, mc = statistics.median(s), statistics.median(c)
+        s, c = _median(sa, key), _median(cl, key)
         rows.append(
             [
                 label,
                 unit,
-                show(ms),
-                show(mc),
-                f"{mc / ms:.2f}x",
-                f"{show(min(s))} - {show(max(s))}",
-                f"{show(min(c))} - {show(max(c))}",
+                show(s),
+                show(c),
+                f"{c / s:.2f}x",
+                f"{show(min(p[key] for p in sa))} - {show(max(p[key] for p in sa))}",
+                f"{show(min(p[key] for p in cl))} - {show(max(p[key] for p in cl))}",
             ]
         )
+    headers = ["operation", "unit", "standalone", "cluster", "cluster/standalone"]
+    print(table([*headers, "standalone range", "cluster range"], rows))
+    print("\n1b. Inside Redis, same unit: time of the script calls (INFO commandstats) and")
+    print("    server CPU (INFO cpu, user + sys), masters summed; the cluster's replicas")
+    print("    apply every write too (their CPU apart; the standalone server has none)\n")
+    rows = []
+    for key, label, unit in OPERATIONS:
+        cells = [label, unit]
+        for measure in ("scripts", "cpu"):
+            s, c = _median(sa, f"{key}:{measure}"), _median(cl, f"{key}:{measure}")
+            cells += [show(s), show(c), f"{c / s:.2f}x" if s else "-"]
+        cells.append(show(_median(cl, f"{key}:replicas_cpu")))
+        rows.append(cells)
     headers = [
         "operation",
         "unit",
-        "standalone",
-        "cluster",
+        "scripts standalone",
+        "scripts cluster",
         "cluster/standalone",
-        "standalone range",
-        "cluster range",
+        "CPU standalone",
+        "CPU cluster masters",
+        "cluster/standalone",
+        "CPU cluster replicas",
     ]
     print(table(headers, rows))
 
@@ -363,8 +416,9 @@ def build_dataset(side: Deployment, n: int) -> Memory:
         index_keys += [bucket.sessions, bucket.users, bucket.expiry]
     index_total = sum(_usage(side, key) for key in index_keys)
     users = len({s["id"] for s in sessions})
-    memory = Memory(side.name, n, after - before, hash_avg, set_avg, users, index_total,
-                    len(index_keys))  # fmt: skip
+    memory = Memory(
+        side.name, n, after - before, hash_avg, set_avg, users, index_total, len(index_keys)
+    )
     if side.slots:
         memory.spread = spread(side, rs)
     rs.close()
@@ -390,8 +444,16 @@ def spread(side: Deployment, rs: RedisSessions) -> list[list[str]]:
         sessions = sum(int(client.zcard(name)) for name in buckets[port])
         slots = sum(last - first + 1 for first, last in side.slots[port])
         share = 100 * sizes[port] / total
-        rows.append([f"127.0.0.1:{port}", f"{slots:,}", f"{len(buckets[port])}",
-                     f"{sessions:,}", f"{sizes[port]:,}", f"{share:.1f}%"])  # fmt: skip
+        rows.append(
+            [
+                f"127.0.0.1:{port}",
+                f"{slots:,}",
+                f"{len(buckets[port])}",
+                f"{sessions:,}",
+                f"{sizes[port]:,}",
+                f"{share:.1f}%",
+            ]
+        )
     return rows
 
 
@@ -403,8 +465,10 @@ def print_spread(memory: Memory) -> None:
     print(table(headers, memory.spread))
     shares = [float(row[-1].rstrip("%")) for row in memory.spread]
     total = sum(int(row[4].replace(",", "")) for row in memory.spread)
-    print(f"\n   total keys {total:,}; share per master min {min(shares):.1f}% / max "
-          f"{max(shares):.1f}% (even: {100 / len(shares):.1f}%)")  # fmt: skip
+    print(
+        f"\n   total keys {total:,}; share per master min {min(shares):.1f}% / max "
+        f"{max(shares):.1f}% (even: {100 / len(shares):.1f}%)"
+    )
 
 
 # -- 3. wipe --------------------------------------------------------------------------------
@@ -437,8 +501,10 @@ def run_wipe(side: Deployment, n: int) -> Wiped:
     seconds = time.perf_counter() - started
     rs.close()
     if report["removed"] != n or report["remaining"]:
-        print(f"  !!! {side.name}: wipe_pass removed {report['removed']:,} of {n:,}, "
-              f"{report['remaining']:,} left")  # fmt: skip
+        print(
+            f"  !!! {side.name}: wipe_pass removed {report['removed']:,} of {n:,}, "
+            f"{report['remaining']:,} left"
+        )
     return Wiped(side.name, report["removed"], seconds, report["duration"], report["remaining"])
 
 
@@ -447,11 +513,16 @@ def print_wipe(wiped: list[Wiped], n: int) -> None:
     print("   moved 60 s back with backdate_many), timed around the call\n")
     headers = ["deployment", "removed", "duration", "sessions/s", "report duration", "left"]
     rows = [
-        [w.name, f"{w.sessions:,}", f"{w.seconds * 1000:,.0f} ms",
-         f"{w.sessions / w.seconds:,.0f}", f"{w.report_duration * 1000:,.0f} ms",
-         f"{w.remaining:,}"]
+        [
+            w.name,
+            f"{w.sessions:,}",
+            f"{w.seconds * 1000:,.0f} ms",
+            f"{w.sessions / w.seconds:,.0f}",
+            f"{w.report_duration * 1000:,.0f} ms",
+            f"{w.remaining:,}",
+        ]
         for w in wiped
-    ]  # fmt: skip
+    ]
     print(table(headers, rows))
 
 
@@ -492,7 +563,9 @@ def print_capacity(memories: list[Memory]) -> None:
         )
     print(table(headers, rows))
     cluster = next(m for m in memories if m.name == "cluster")
-    print(f"\n   Masters (shards) needed, at the cluster's {cluster.per_session:,.0f} bytes/session,")
+    print(
+        f"\n   Masters (shards) needed, at the cluster's {cluster.per_session:,.0f} bytes/session,"
+    )
     print(f"   data kept to {HEADROOM:.0%} of node memory (maxmemory; the rest for fork")
     print("   copy-on-write, fragmentation, buffers); with 1 replica each, twice the nodes\n")
     headers = ["sessions", *(f"{gb} GB node" for gb in NODE_GB)]
@@ -518,6 +591,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--sessions must be at least 2 and --passes at least 1")
 
     began = time.perf_counter()
+    versions: list[str] = []
     print(f"{os.cpu_count()} CPUs; {load()}")
     with (
         tempfile.TemporaryDirectory(prefix="bench-cluster-") as tmp,
@@ -528,11 +602,16 @@ def main(argv: list[str] | None = None) -> int:
         try:
             for side in sides:
                 client = next(iter(side.masters.values()))
-                version = client.info("server")["redis_version"]
-                print(f"{side.name}: redis-server {version} at {side.url}, "
-                      f"{len(side.masters)} master(s)")  # fmt: skip
-            print(f"cluster masters {sorted(sides[1].masters)}, replicas "
-                  f"{sorted(p for m in cluster.masters() for p in m.replica_ports)}")  # fmt: skip
+                version = str(client.info("server")["redis_version"])
+                versions.append(f"{side.name} {version}")
+                print(
+                    f"{side.name}: redis-server {version} at {side.url}, "
+                    f"{len(side.masters)} master(s)"
+                )
+            print(
+                f"cluster masters {sorted(sides[1].masters)}, replicas "
+                f"{sorted(p for m in cluster.masters() for p in m.replica_ports)}"
+            )
 
             print("\nrunning 1. per-operation cost ...", flush=True)
             ops = run_ops(sides, args.passes)
@@ -548,7 +627,11 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             for side in sides:
                 side.close()
-    print(f"\nafter the run ({time.perf_counter() - began:.0f} s): {load()}")
+    took = time.perf_counter() - began
+    print(
+        f"\nafter the run ({took:.0f} s): {os.cpu_count()} CPUs; redis-server "
+        f"{', '.join(versions)}; {load()}"
+    )
     return 0
 
 
