@@ -42,9 +42,10 @@ import redis
 from redis.crc import key_slot
 
 from project.redis_cluster import RedisClusterServers
-from project.redis_server import RedisServer
+from project.redis_server import RedisServer, pin_to_cpu
 from sessions_core import NewSession, RedisSessions
 from sessions_core.demo import Backdate
+from sessions_core.keys import ClusterKeys
 
 SEQUENTIAL = 2000  # single creates, gets, sets, kills per pass
 BATCH = 1000  # create_many / get_many
@@ -373,6 +374,7 @@ class Memory:
     users: int
     index_total: int  # MEMORY USAGE SAMPLES 0 of every index zset, summed
     index_keys: int
+    buckets: int  # an app's buckets (1 on a standalone server)
     spread: list[list[str]] = field(default_factory=list)
 
     @property
@@ -416,8 +418,17 @@ def build_dataset(side: Deployment, n: int) -> Memory:
         index_keys += [bucket.sessions, bucket.users, bucket.expiry]
     index_total = sum(_usage(side, key) for key in index_keys)
     users = len({s["id"] for s in sessions})
+    buckets = keys.bucket_count if isinstance(keys, ClusterKeys) else 1
     memory = Memory(
-        side.name, n, after - before, hash_avg, set_avg, users, index_total, len(index_keys)
+        side.name,
+        n,
+        after - before,
+        hash_avg,
+        set_avg,
+        users,
+        index_total,
+        len(index_keys),
+        buckets,
     )
     if side.slots:
         memory.spread = spread(side, rs)
@@ -563,18 +574,29 @@ def print_capacity(memories: list[Memory]) -> None:
         )
     print(table(headers, rows))
     cluster = next(m for m in memories if m.name == "cluster")
+    shares = [float(row[-1].rstrip("%")) for row in cluster.spread]
+    b = cluster.buckets
     print(
-        f"\n   Masters (shards) needed, at the cluster's {cluster.per_session:,.0f} bytes/session,"
+        f"\n   Masters (shards) needed at the cluster's {cluster.per_session:,.0f} bytes/session,"
     )
     print(f"   data kept to {HEADROOM:.0%} of node memory (maxmemory; the rest for fork")
-    print("   copy-on-write, fragmentation, buffers); with 1 replica each, twice the nodes\n")
-    headers = ["sessions", *(f"{gb} GB node" for gb in NODE_GB)]
+    print("   copy-on-write, fragmentation, buffers); with 1 replica each, twice the nodes.")
+    print(f"   even = total / per node. But an app is {b} buckets, each on one master, so a")
+    print("   master holds whole buckets: best case (slots placed by hand) the fullest holds")
+    print(f"   ceil({b} / masters) buckets; one app never spreads over more than {b} masters.")
+    print("   Placed by the default even slot ranges it is worse: on these 3 masters the")
+    print(f"   fullest holds {max(shares):.1f}% of the keys, not {100 / len(shares):.1f}%.")
+    print("   (A Redis Cluster has at least 3 masters whatever the figure says.)\n")
+    headers = ["sessions", *(f"{gb} GB node: even / whole buckets" for gb in NODE_GB)]
     rows = []
     for target in TARGETS:
         cells = [f"{target:,}"]
         for gb in NODE_GB:
             per_node = HEADROOM * gb * GB / cluster.per_session
-            cells.append(f"{math.ceil(target / per_node)} ({per_node / 1e6:,.1f}M/node)")
+            even = math.ceil(target / per_node)
+            per_master = math.floor(per_node / (target / b))  # whole buckets that fit
+            whole = str(math.ceil(b / per_master)) if per_master else "no: a bucket > a node"
+            cells.append(f"{even} / {whole} ({per_node / 1e6:,.1f}M sessions/node)")
         rows.append(cells)
     print(table(headers, rows))
 
@@ -586,13 +608,26 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--sessions", type=int, default=100_000, help="dataset size (2, 3, 4)")
     parser.add_argument("--passes", type=int, default=5, help="timed passes of table 1")
+    parser.add_argument(
+        "--cpu",
+        type=int,
+        default=max(os.sched_getaffinity(0)),
+        help="CPU for this process and every redis-server (default: the last one)",
+    )
+    parser.add_argument("--no-pin", action="store_true", help="let the scheduler place them")
     args = parser.parse_args(argv)
     if args.sessions < 2 or args.passes < 1:
         parser.error("--sessions must be at least 2 and --passes at least 1")
 
     began = time.perf_counter()
     versions: list[str] = []
-    print(f"{os.cpu_count()} CPUs; {load()}")
+    if args.no_pin:
+        placement = "not pinned"
+    else:
+        # The servers started below inherit it; threads of this process too.
+        pin_to_cpu(args.cpu)
+        placement = f"this process and all 7 redis-server processes pinned to CPU {args.cpu}"
+    print(f"{os.cpu_count()} CPUs; {placement}; {load()}")
     with (
         tempfile.TemporaryDirectory(prefix="bench-cluster-") as tmp,
         RedisServer(Path(tmp)) as server,

@@ -16,11 +16,13 @@ from redis.backoff import ExponentialBackoff
 from redis.exceptions import NoScriptError
 
 from . import connect, parse, routing
+from .autopipe import AutoPipeline
 from .base import CONNECTION_FAULTS, SessionsBase
 from .demo import Backdate
 from .errors import StoreUnavailable
 from .plans import Command, Pipe, Plan, Request, Run
 from .reads import ACTIVITY_WINDOWS
+from .scripts import LuaScript
 from .types import (
     Activity,
     AppSessionPage,
@@ -81,6 +83,9 @@ class AsyncRedisSessions(SessionsBase):
         self._layout_lock = asyncio.Lock()
         self._stale_slots = False
         self._nodes: dict[str, redis.asyncio.Redis] = {}
+        self._auto: AutoPipeline | None = None
+        self._auto_loop: asyncio.AbstractEventLoop | None = None
+        self._loading: dict[str, asyncio.Future[Any]] = {}
         self._read_retry = Retry(
             ExponentialBackoff(cap=0.5, base=0.05),
             read_retries,
@@ -186,11 +191,29 @@ class AsyncRedisSessions(SessionsBase):
                 raise reply
             return reply
         command = ("EVALSHA", run.script.sha, len(run.keys), *run.keys, *run.args)
+        auto = self._auto_pipeline()
         try:
-            return await self.redis.execute_command(*command)
+            return await auto.call(*command)
         except NoScriptError:
-            await self.redis.script_load(run.script.source)
-            return await self.redis.execute_command(*command)
+            await self._load(auto, run.script)
+            return await auto.call(*command)
+
+    def _auto_pipeline(self) -> AutoPipeline:
+        """The kept connection of the running loop (see autopipe.py)."""
+        loop = asyncio.get_running_loop()
+        if self._auto is None or self._auto_loop is not loop:
+            self._auto, self._auto_loop = AutoPipeline(self.redis.connection_pool), loop
+            self._loading = {}
+        return self._auto
+
+    async def _load(self, auto: AutoPipeline, script: LuaScript) -> None:
+        """SCRIPT LOAD once for all the calls of a gather answered NOSCRIPT together."""
+        loading = self._loading.get(script.sha)
+        if loading is None or loading.done():
+            loading = self._loading[script.sha] = asyncio.ensure_future(
+                auto.call("SCRIPT", "LOAD", script.source)
+            )
+        await asyncio.shield(loading)
 
     async def _pipe(self, request: Pipe) -> list[Any]:
         if isinstance(self.redis, redis.asyncio.cluster.RedisCluster):
@@ -343,6 +366,9 @@ class AsyncRedisSessions(SessionsBase):
             await asyncio.to_thread(self.cache.close)
         for node in self._nodes.values():
             await node.aclose()
+        if self._auto is not None and self._auto_loop is asyncio.get_running_loop():
+            await self._auto.aclose()
+        self._auto = None
         await self.redis.aclose()
 
     async def __aenter__(self) -> AsyncRedisSessions:
