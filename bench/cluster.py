@@ -1,21 +1,26 @@
 """Benchmark: the same workload on a standalone Redis and on a 3-master Redis Cluster.
 
-    python -m bench.cluster [--sessions 100000] [--passes 5]
+    python -m bench.cluster [--sessions 100000] [--passes 5] [--cpu 1 | --no-pin]
 
 Starts its own servers on free ports (a standalone `redis-server` and a cluster of 3 masters
-with one replica each, `project.redis_cluster`), stops them at the end, and prints four tables:
+with one replica each, `project.redis_cluster`), stops them at the end, and prints four tables.
+This process and every server are pinned to one CPU (`--cpu`, default the last), as in
+`bench/core.py`: on a 2-core machine placement alone changes round trips severalfold, and on
+one CPU a wall time is the whole cost of an operation, client, masters and replicas together.
 
 1. Per-operation cost, standalone against cluster, with the sync `RedisSessions`: sequential
    single `create`, `get`, `set`, `kill` (µs per op), `create_many` and `get_many` of 1000,
    `activity` and `soapp` (delta 600) on an app of 10k sessions, `killall` of 10k (ms). Both
    sides run one full untimed pass first, then `--passes` timed passes, the two sides
-   alternating pass by pass; a figure is the median over the timed passes. On a 2-core
-   machine a cluster cannot add throughput: the question is whether one operation costs the
-   same. The cluster also feeds 3 replicas, the standalone server none.
+   alternating pass by pass; a figure is the median over the timed passes, with the time
+   inside Redis (script calls, server CPU) beside it. On a 2-core machine a cluster cannot
+   add throughput: the question is whether one operation costs the same. The cluster also
+   feeds 3 replicas, the standalone server none.
 2. Key spread: `--sessions` sessions of one app over `--sessions / 2` ids; per master its
    DBSIZE and share of the keys (plain clients on the masters), its hash slots, its buckets.
 3. Wipe: `--sessions` sessions with ttl 10, their last activity moved 60 s back
-   (`backdate_many`), then one timed `wipe_pass()` on each deployment.
+   (`backdate_many`), then one timed `wipe_pass()` on each deployment, with the server
+   CPU it took and the PUBLISH messages the cluster's nodes relayed over the bus.
 4. Capacity: bytes per session (the dataset of table 2: two sessions per id, d {"cart": 3},
    ttl 3600) from `INFO memory` used_memory before and after (summed over the masters on
    the cluster; replicas hold as much again), checked against MEMORY USAGE of a sample of
@@ -130,6 +135,20 @@ class Deployment:
         masters, replicas = self._cpu()
         return usec / 1e6, masters - self._cpu_at_reset[0], replicas - self._cpu_at_reset[1]
 
+    def bus_publishes(self) -> int:
+        """PUBLISH messages sent over the cluster bus so far, every node summed (0 when
+        standalone)."""
+        if not self.slots:
+            return 0
+        total = 0
+        for client in [*self.masters.values(), *self.replicas.values()]:
+            text = str(client.execute_command("CLUSTER", "INFO"))  # type: ignore[no-untyped-call]
+            for line in text.splitlines():
+                name, _, value = line.partition(":")
+                if name == "cluster_stats_messages_publish_sent":
+                    total += int(value)
+        return total
+
     def sessions(self) -> RedisSessions:
         """A new client instance (its app registrations start empty)."""
         rs = RedisSessions(url=self.url)
@@ -209,13 +228,6 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     return "\n".join([line(headers), rule, *(line(row) for row in rows)])
 
 
-def timed(action: Callable[[], object]) -> float:
-    """Seconds `action` took."""
-    started = time.perf_counter()
-    action()
-    return time.perf_counter() - started
-
-
 # -- 1. per-operation cost ------------------------------------------------------------------
 
 Pass = dict[str, float]
@@ -242,8 +254,9 @@ def prepare_ops(rs: RedisSessions) -> None:
 
 
 def one_pass(side: Deployment, rs: RedisSessions) -> Pass:
-    """The whole workload once. Each step gives `key` (wall time) and `key:redis` (Redis-side
-    command time, masters summed), both in µs per op (sequential) or ms per call (batches)."""
+    """The whole workload once. Each step gives `key` (wall time), `key:scripts` (script
+    calls' time inside Redis), `key:cpu` (masters' CPU) and `key:replicas_cpu`, all in µs per
+    op (sequential steps) or ms per call (batches)."""
     figures: Pass = {}
 
     def step(key: str, action: Callable[[], T]) -> T:
@@ -336,9 +349,12 @@ def print_ops(results: dict[str, list[Pass]], passes: int) -> None:
         )
     headers = ["operation", "unit", "standalone", "cluster", "cluster/standalone"]
     print(table([*headers, "standalone range", "cluster range"], rows))
-    print("\n1b. Inside Redis, same unit: time of the script calls (INFO commandstats) and")
-    print("    server CPU (INFO cpu, user + sys), masters summed; the cluster's replicas")
-    print("    apply every write too (their CPU apart; the standalone server has none)\n")
+    print("\n1b. Inside Redis, same unit: time of the script calls (EVALSHA in INFO")
+    print("    commandstats; soapp reads its hashes with plain HMGETs, not in it) and server")
+    print("    CPU (INFO cpu, user + sys), masters summed. A batch runs on the 3 masters at once:")
+    print("    sharing one CPU, their script times overlap, so CPU is the cost to compare. The")
+    print("    cluster's replicas apply every write and receive every PUBLISH over the cluster")
+    print("    bus (their CPU apart; the standalone server has no replica)\n")
     rows = []
     for key, label, unit in OPERATIONS:
         cells = [label, unit]
@@ -492,6 +508,9 @@ class Wiped:
     seconds: float
     report_duration: float
     remaining: int
+    cpu: float  # seconds, masters summed
+    replicas_cpu: float
+    bus_publishes: int  # PUBLISH messages the nodes sent each other over the cluster bus
 
 
 def run_wipe(side: Deployment, n: int) -> Wiped:
@@ -507,22 +526,47 @@ def run_wipe(side: Deployment, n: int) -> Wiped:
         ]
         moved += rs.backdate_many(app="expiring", sessions=back)
     assert moved == n, moved
+    side.reset_stats()
+    published = side.bus_publishes()
     started = time.perf_counter()
     report = rs.wipe_pass()
     seconds = time.perf_counter() - started
+    _, cpu, replicas_cpu = side.redis_time()
+    published = side.bus_publishes() - published
     rs.close()
     if report["removed"] != n or report["remaining"]:
         print(
             f"  !!! {side.name}: wipe_pass removed {report['removed']:,} of {n:,}, "
             f"{report['remaining']:,} left"
         )
-    return Wiped(side.name, report["removed"], seconds, report["duration"], report["remaining"])
+    return Wiped(
+        side.name,
+        report["removed"],
+        seconds,
+        report["duration"],
+        report["remaining"],
+        cpu,
+        replicas_cpu,
+        published,
+    )
 
 
 def print_wipe(wiped: list[Wiped], n: int) -> None:
     print(f"\n3. Wipe: one wipe_pass() over {n:,} timed-out sessions (ttl 10, last activity")
-    print("   moved 60 s back with backdate_many), timed around the call\n")
-    headers = ["deployment", "removed", "duration", "sessions/s", "report duration", "left"]
+    print("   moved 60 s back with backdate_many), timed around the call; server CPU (masters")
+    print("   summed; replicas apart); PUBLISH messages the nodes sent each other over the")
+    print("   cluster bus (the wipe publishes a cache message per session removed)\n")
+    headers = [
+        "deployment",
+        "removed",
+        "duration",
+        "sessions/s",
+        "report duration",
+        "left",
+        "CPU masters",
+        "CPU replicas",
+        "bus PUBLISH msgs",
+    ]
     rows = [
         [
             w.name,
@@ -531,6 +575,9 @@ def print_wipe(wiped: list[Wiped], n: int) -> None:
             f"{w.sessions / w.seconds:,.0f}",
             f"{w.report_duration * 1000:,.0f} ms",
             f"{w.remaining:,}",
+            f"{w.cpu * 1000:,.0f} ms",
+            f"{w.replicas_cpu * 1000:,.0f} ms" if w.name == "cluster" else "-",
+            f"{w.bus_publishes:,}" if w.name == "cluster" else "-",
         ]
         for w in wiped
     ]

@@ -202,7 +202,9 @@ class AsyncRedisSessions(SessionsBase):
         """The kept connection of the running loop (see autopipe.py)."""
         loop = asyncio.get_running_loop()
         if self._auto is None or self._auto_loop is not loop:
-            self._auto, self._auto_loop = AutoPipeline(self.redis.connection_pool), loop
+            pool = self.redis.connection_pool
+            timeout = pool.connection_kwargs.get("socket_timeout")
+            self._auto, self._auto_loop = AutoPipeline(pool, timeout=timeout), loop
             self._loading = {}
         return self._auto
 
