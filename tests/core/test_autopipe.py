@@ -5,6 +5,8 @@ cancelled caller leaves the others alone, and a fault fails only the calls in fl
 from __future__ import annotations
 
 import asyncio
+import time
+from typing import Any
 
 import pytest
 import redis
@@ -75,14 +77,21 @@ def test_cancelled_callers_leave_the_replies_in_step(redis_url: str) -> None:
 def test_a_dropped_connection_fails_the_calls_in_flight_and_the_next_call_reconnects(
     redis_url: str, r: redis.Redis
 ) -> None:
-    async def main() -> tuple[list[object], object]:
+    def queued_in_redis() -> None:
+        """Wait until the paused server holds the gets (the first parsed, the rest queued)."""
+        deadline = time.monotonic() + 5
+        while not any(c.get("name") == "victim" and int(c["qbuf"]) > 0 for c in r.client_list()):
+            assert time.monotonic() < deadline, "the gets never reached Redis"
+            time.sleep(0.005)  # polling the server: it signals nothing
+
+    async def main() -> tuple[list[Any], Any]:
         async with AsyncRedisSessions(url=f"{redis_url}?client_name=victim", read_retries=0) as rs:
             token = (await rs.create(app=APP, id="u1", ip="10.0.0.1"))["token"]
-            r.client_pause(500, all=True)  # the gets wait in Redis while the kill lands
+            r.client_pause(5000, all=False)  # the gets (scripts that write) wait in Redis
             calls = asyncio.gather(
                 *(rs.get(app=APP, token=token) for _ in range(50)), return_exceptions=True
             )
-            await asyncio.sleep(0.05)
+            await asyncio.to_thread(queued_in_redis)  # meanwhile the loop writes the gets
             r.client_kill_filter(_type="normal", skipme=True)
             r.client_unpause()
             failed = list(await calls)
@@ -90,7 +99,7 @@ def test_a_dropped_connection_fails_the_calls_in_flight_and_the_next_call_reconn
 
     failed, after = asyncio.run(main())
     assert failed and all(isinstance(f, StoreUnavailable) for f in failed), failed
-    assert after is not None and after["id"] == "u1"  # type: ignore[index]
+    assert after is not None and after["id"] == "u1"
 
 
 @pytest.mark.parametrize("calls", [1, 3])
