@@ -14,9 +14,7 @@ from .cache import SessionCache
 from .demo import DemoData
 from .keys import DEFAULT_BUCKETS, MAX_BUCKETS, ClusterKeys, Keys
 from .plans import Pipe, Plan
-from .wipe import Wipe
-
-REGISTERED_SECONDS = 60  # on a cluster, create re-registers its app this often per process
+from .wipe import REGISTERED_SECONDS, Wipe
 
 CONNECTION_FAULTS = (redis.ConnectionError, redis.TimeoutError, OSError)
 

@@ -99,7 +99,9 @@ class SessionCache:
                         failures = 0
                         self.subscribed.set()
                     elif message["type"] == "message":
-                        self.drop(str(message["data"]))
+                        # `{app}:{token}`, or on a cluster several, space-separated
+                        for key in str(message["data"]).split(" "):
+                            self.drop(key)
             except (redis.ConnectionError, redis.TimeoutError, OSError) as error:
                 self.subscribed.clear()
                 self.clear()

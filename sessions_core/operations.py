@@ -46,14 +46,15 @@ class Operations:
             return [(yield calls[0])]
         return parse.checked((yield Pipe(calls, write=write)))
 
-    def _register(self, app: str) -> list[Command]:
+    def _register(self, app: str) -> list[Run]:
         """On a cluster, where create.lua cannot reach the app registry (another slot): the
-        SADD that registers `app`, once a minute per process (the wipe loop's discovery
-        keeps the registry whole meanwhile)."""
+        call that registers `app` with the server's time, once a minute per process
+        (REGISTERED_SECONDS); discovery never drops an app registered lately
+        (drop_apps.lua)."""
         if not self.keys.cluster or app in self._registered:
             return []
         self._registered[app] = True
-        return [("SADD", self.keys.apps_registry, app)]
+        return [Run(script("register_app"), [self.keys.apps_registry], [app], write=True)]
 
     def _forget(self, app: str, tokens: Sequence[str]) -> None:
         if self.cache is not None:
@@ -99,9 +100,7 @@ class Operations:
             )
             for s in sessions
         ]
-        calls: list[Run | Command] = [
-            self._create_call(app, chunk) for chunk in self._by_bucket(new, CREATE_CHUNK)
-        ]
+        calls = [self._create_call(app, chunk) for chunk in self._by_bucket(new, CREATE_CHUNK)]
         if calls:
             parse.checked((yield Pipe([*calls, *self._register(app)], write=True)))
         return [{"token": fields[0]} for fields in new]
@@ -253,7 +252,8 @@ class Operations:
         k = self.keys
         b = k.of_id(app, id)
         keys = [b.user_tokens(id), b.sessions, b.users, b.expiry]
-        args = [k.wire(id), app, b.prefix, self._channel(), KILLSOID_BATCH]
+        together = "1" if k.cluster else ""
+        args = [k.wire(id), app, b.prefix, self._channel(), KILLSOID_BATCH, together]
         total = yield from self._batched_kill([Run(script("killsoid"), keys, args, write=True)])
         if self.cache is not None:
             self.cache.clear()
@@ -261,12 +261,12 @@ class Operations:
 
     def _killall(self, *, app: str) -> Plan[Killed]:
         app = check.app(app)
-        channel = self._channel()
+        channel, together = self._channel(), "1" if self.keys.cluster else ""
         calls = [
             Run(
                 script("killall_batch"),
                 [b.sessions, b.users, b.expiry],
-                [app, b.prefix, b.user_tokens_prefix, channel, KILLALL_BATCH],
+                [app, b.prefix, b.user_tokens_prefix, channel, KILLALL_BATCH, together],
                 write=True,
             )
             for b in self.keys.buckets(app)

@@ -47,7 +47,7 @@ class DashboardReads(Operations):
     def _apps(self) -> Plan[list[str]]:
         k = self.keys
         if k.cluster:  # every app there is ours: create registers it (no Node on a cluster)
-            (found,) = yield Pipe([("SMEMBERS", k.apps_registry)])
+            (found,) = yield Pipe([("HKEYS", k.apps_registry)])
             found = [] if isinstance(found, Exception) else found
         else:
             lengths = [check.APP_MIN_LENGTH, check.APP_MAX_LENGTH]
@@ -61,7 +61,8 @@ class DashboardReads(Operations):
         app = check.app(app)
         k = self.keys
         items: list[Command] = [("EXISTS", b.sessions, b.users) for b in k.buckets(app)]
-        replies = yield Pipe([*items, ("SISMEMBER", k.apps_registry, app)])
+        member = ("HEXISTS" if k.cluster else "SISMEMBER", k.apps_registry, app)
+        replies = yield Pipe([*items, member])
         # An error reply (a registry key of another type, written by another program) is a no.
         return any(isinstance(reply, int) and reply > 0 for reply in replies)
 

@@ -237,6 +237,8 @@ class RedisSessions(SessionsBase):
 
         def on_node(group: tuple[Any, list[int]]) -> list[Any]:
             node, indexes = group
+            if len(indexes) == 1:  # a plain call costs less than a pipeline of one
+                return [self._one_on(node.redis_connection, items[indexes[0]])]
             return self._pipe_on(node.redis_connection, [items[i] for i in indexes])
 
         replies: list[Any] = [None] * len(items)
@@ -267,6 +269,21 @@ class RedisSessions(SessionsBase):
                 return replies
             cluster.nodes_manager.initialize()
         return routing.unredirected(replies)
+
+    @staticmethod
+    def _one_on(client: redis.Redis, item: Run | Command) -> Any:
+        """One item's reply (an error reply in place), loading its script on NOSCRIPT."""
+        command = routing.command(item)
+        try:
+            try:
+                return client.execute_command(*command)  # type: ignore[no-untyped-call]
+            except NoScriptError:
+                if not isinstance(item, Run):
+                    raise
+                client.script_load(item.script.source)
+                return client.execute_command(*command)  # type: ignore[no-untyped-call]
+        except redis.ResponseError as error:
+            return error
 
     def _pipe_on(self, client: redis.Redis, items: Sequence[Run | Command]) -> list[Any]:
         """Every item in one pipelined round trip; replies in order, error replies in place.

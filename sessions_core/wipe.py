@@ -16,6 +16,7 @@ from .reads import DashboardReads
 from .scripts import script
 from .types import WipeReport
 
+REGISTERED_SECONDS = 60  # on a cluster, create re-registers its app this often per process
 BATCH = 250  # sessions per wipe script call: ~5 ms of Redis time each (bench/wipe.py)
 WIPE_BATCH_MAX = 5000  # wipe_batch.lua unpacks a batch; Lua's unpack stops near 8000
 
@@ -52,8 +53,9 @@ class Wipe(DashboardReads):
             check.APP_MIN_LENGTH,
             check.APP_MAX_LENGTH,
         ]
+        together = "1" if k.cluster else ""  # one cache message per batch (publish_all)
         pending = [
-            Run(script("wipe_batch"), [index], [*head, before, *tail, after], write=True)
+            Run(script("wipe_batch"), [index], [*head, before, *tail, after, together], write=True)
             for index, before, after in indexes
         ]
         removed = 0
@@ -92,18 +94,20 @@ class Wipe(DashboardReads):
 
     def _discover_cluster_apps(self) -> Plan[list[str]]:
         """On a cluster every app is registered by create; discovery drops the apps whose
-        buckets hold no session any more (no SCAN: it would walk one node only)."""
+        buckets hold no session any more and that no process registered lately (no SCAN:
+        it would walk one node only). Returns the apps registered."""
         k = self.keys
         apps = yield from self._apps()
         items: list[Any] = [("EXISTS", b.sessions) for app in apps for b in k.buckets(app)]
         replies = parse.checked((yield Pipe(items))) if items else []
         per_app = len(replies) // len(apps) if apps else 0
         found = [app for i, app in enumerate(apps) if any(replies[i * per_app : (i + 1) * per_app])]
-        dead = sorted(set(apps) - set(found))
-        if dead:
-            parse.checked((yield Pipe([("SREM", k.apps_registry, *dead)], write=True)))
-            for app in dead:
-                self._registered.pop(app, None)
+        empty = sorted(set(apps) - set(found))
+        if empty:
+            recent = 2 * REGISTERED_SECONDS
+            drop = Run(script("drop_apps"), [k.apps_registry], [recent, *empty], write=True)
+            kept = set(empty) - set(map(str, (yield drop)))
+            found = sorted({*found, *kept})
         return found
 
     def _last_wipe(self) -> Plan[WipeReport | None]:

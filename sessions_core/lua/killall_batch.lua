@@ -10,7 +10,8 @@
 -- ARGV[5] must stay below Lua's unpack limit (~8000).
 -- KEYS: 1 app _sessions, 2 app _users, 3 {ns}:SESSIONS
 -- ARGV: 1 app, 2 prefix of session hashes ('{ns}:{app}:'), 3 prefix of user token sets
---       ('{ns}:{app}:us:'), 4 cache channel, 5 batch size
+--       ('{ns}:{app}:us:'), 4 cache channel, 5 batch size, 6 '1' to publish the cache
+--       messages together (a cluster; see publish_all)
 -- Returns {removed, left}: sessions removed in this batch, and index entries the app has left.
 -- Members that name no session (no ':', a token that is not alphanumeric) are dropped uncounted.
 local batch = tonumber(ARGV[5])
@@ -21,7 +22,7 @@ end
 local members = redis.call('ZRANGE', KEYS[1], 0, batch - 1)
 local call = redis.call
 local app, hash_prefix, channel = ARGV[1], ARGV[2], ARGV[4]
-local hashes, globals, users, tokens_of = {}, {}, {}, {}
+local hashes, globals, users, tokens_of, messages = {}, {}, {}, {}, {}
 for _, member in ipairs(members) do
   local token, id = split_token_member(member)
   if token then  -- another program's member that names no session just leaves the index
@@ -34,9 +35,10 @@ for _, member in ipairs(members) do
       tokens_of[id] = {token}
       users[#users + 1] = id
     end
-    call('PUBLISH', channel, app .. ':' .. token)
+    messages[#messages + 1] = app .. ':' .. token
   end
 end
+publish_all(channel, messages, ARGV[6] == '1')
 if #hashes > 0 then
   call('DEL', unpack(hashes))
   redis.pcall('ZREM', KEYS[3], unpack(globals))

@@ -3,7 +3,8 @@
 -- commands for the keys a batch shares, so an id with 100k sessions never holds Redis long.
 -- KEYS: 1 the user's token set, 2 app _sessions, 3 app _users, 4 {ns}:SESSIONS
 -- ARGV: 1 id, 2 app, 3 prefix of session hashes ('{ns}:{app}:'), 4 cache channel,
---       5 batch size (below Lua's unpack limit, ~8000)
+--       5 batch size (below Lua's unpack limit, ~8000), 6 '1' to publish the cache messages
+--       together (a cluster; see publish_all)
 -- Returns {killed, left}: session hashes deleted in this batch, and tokens the id has left.
 -- A token set of another type (another program's key) is left alone: {0, 0}.
 local kind = redis.call('TYPE', KEYS[1]).ok
@@ -15,13 +16,14 @@ if kind ~= 'set' then
 end
 local id, app, channel = ARGV[1], ARGV[2], ARGV[4]
 local tokens = redis.call('SRANDMEMBER', KEYS[1], tonumber(ARGV[5]))
-local hashes, members, globals = {}, {}, {}
+local hashes, members, globals, messages = {}, {}, {}, {}
 for i, token in ipairs(tokens) do
   hashes[i] = ARGV[3] .. token
   members[i] = token .. ':' .. id
   globals[i] = app .. ':' .. token .. ':' .. id
-  redis.call('PUBLISH', channel, app .. ':' .. token)
+  messages[i] = app .. ':' .. token
 end
+publish_all(channel, messages, ARGV[6] == '1')
 local killed = 0
 if #tokens > 0 then
   -- Only alphanumeric tokens name session hashes; another program's odd member is dropped.

@@ -12,7 +12,8 @@
 --       4 suffix of app session zsets ('_sessions'), 5 suffix of app user zsets ('_users'),
 --       6 infix of user token sets ('us:'), 7 and 8 the shortest and longest app name,
 --       9 what follows the app name in the prefix of its session hashes (':'; on a cluster
---       the rest of the bucket's hash tag, ARGV[2] then ending in '{')
+--       the rest of the bucket's hash tag, ARGV[2] then ending in '{'), 10 '1' to publish the
+--       cache messages together (a cluster; see publish_all)
 -- Returns {taken, {app1, removed1, app2, removed2, ...}, {foreign key, ...}}: members taken
 -- from the index (the caller pages on it), sessions removed per app, and index keys of another
 -- type that were left alone.
@@ -22,7 +23,7 @@ local members = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. server_now()
 if #members == 0 then
   return {0, {}, {}}
 end
-local hashes, groups, apps, foreign = {}, {}, {}, {}
+local hashes, groups, apps, foreign, messages = {}, {}, {}, {}, {}
 local find, sub, call, pcall = string.find, string.sub, redis.call, redis.pcall
 local prefix, channel, user_infix = ARGV[2], ARGV[3], ARGV[6]
 local min_app, max_app = tonumber(ARGV[7]), tonumber(ARGV[8])
@@ -61,9 +62,10 @@ for _, member in ipairs(members) do
       local gone = group.gone_users
       gone[#gone + 1] = id
     end
-    call('PUBLISH', channel, sub(member, 1, second - 1))
+    messages[#messages + 1] = sub(member, 1, second - 1)
   end
 end
+publish_all(channel, messages, ARGV[10] == '1')
 call('ZREM', KEYS[1], unpack(members))
 if #hashes > 0 then
   call('DEL', unpack(hashes))

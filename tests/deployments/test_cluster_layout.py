@@ -16,7 +16,7 @@ from django.test import Client
 from redis.cluster import RedisCluster
 from redis.crc import key_slot
 
-from project.redis_cluster import RedisClusterServers
+from project.redis_cluster import RedisClusterServers, wait_until
 from sessions_core import AsyncRedisSessions, RedisSessions
 from sessions_core.keys import ClusterKeys
 from tests.commands.test_wipe_service import Wiper
@@ -133,7 +133,7 @@ def test_a_given_async_cluster_client_is_used(redis_cluster_url: str) -> None:
     assert asyncio.run(main()) is not None
 
 
-def test_the_wipe_and_discovery_on_a_cluster(rs: RedisSessions) -> None:
+def test_the_wipe_and_discovery_on_a_cluster(rs: RedisSessions, redis_cluster_url: str) -> None:
     tokens = [rs.create(app=APP, id=f"u{i}", ip="10.0.0.1", ttl=10)["token"] for i in range(30)]
     rs.create(app="other", id="u1", ip="10.0.0.1")
     rs.backdate_many(
@@ -142,8 +142,28 @@ def test_the_wipe_and_discovery_on_a_cluster(rs: RedisSessions) -> None:
     report = rs.wipe_pass(batch=5)
     assert report["removed"] == 30 and report["per_app"] == {APP: 30}
     assert report["remaining"] == 1
+    # Registered lately (a process may be creating there without registering again): kept.
+    assert rs.discover_apps() == ["other", APP]
+    with RedisCluster.from_url(redis_cluster_url, decode_responses=True) as raw:
+        raw.hset("rs:_apps", APP, 0)  # registered long ago
     assert rs.discover_apps() == ["other"]
     assert rs.apps() == ["other"]
+
+
+def test_an_app_emptied_and_created_in_again_stays_registered(redis_cluster_url: str) -> None:
+    # The wipe loop's discovery runs between a killall and a process's next create, whose
+    # registration it remembers for a minute: the app must stay visible to the wipe.
+    with (
+        RedisSessions(url=redis_cluster_url) as server,
+        RedisSessions(url=redis_cluster_url) as loop,
+    ):
+        server.create(app=APP, id="u1", ip="10.0.0.1", ttl=10)
+        server.killall(app=APP)
+        loop.discover_apps()
+        token = server.create(app=APP, id="u2", ip="10.0.0.1", ttl=10)["token"]
+        server.backdate_many(app=APP, sessions=[{"token": token, "id": "u2", "idle": 60}])
+        assert loop.apps() == [APP]
+        assert loop.wipe_pass()["removed"] == 1
 
 
 def test_the_dashboard_on_a_cluster(
@@ -178,3 +198,28 @@ def test_the_wipe_loop_on_a_cluster(redis_cluster_url: str) -> None:
         assert wiper.stop() == 0
     finally:
         wiper.kill()
+
+
+def test_batched_kills_send_one_cache_message_per_batch_and_caches_drop_them(
+    redis_cluster_url: str,
+) -> None:
+    # On a cluster every PUBLISH is relayed to every node: killall and the wipe send one
+    # message per batch, space-separated, which the listeners of every instance split.
+    with (
+        RedisSessions(url=redis_cluster_url, cachetime=60) as cached,
+        RedisSessions(url=redis_cluster_url) as killer,
+        redis.Redis.from_url(redis_cluster_url, decode_responses=True) as raw,
+        raw.pubsub() as channel,
+    ):
+        channel.subscribe("rs:cache")
+        assert channel.get_message(timeout=5)["type"] == "subscribe"
+        made = killer.create_many(app=APP, sessions=[{"id": "u1", "ip": "1"}] * 30)
+        tokens = [t["token"] for t in made]
+        assert all(cached.get(app=APP, token=t) for t in tokens)
+        assert cached.cache is not None and len(cached.cache) == 30
+        assert killer.killsoid(app=APP, id="u1") == {"kill": 30}
+        message = channel.get_message(timeout=5)
+        assert message is not None
+        assert sorted(str(message["data"]).split(" ")) == sorted(f"{APP}:{t}" for t in tokens)
+        wait_until(lambda: len(cached.cache) == 0, 5, "the cache to drop the killed sessions")  # type: ignore[arg-type]
+        assert all(cached.get(app=APP, token=t) is None for t in tokens)
