@@ -1,21 +1,26 @@
 """Benchmark: the same workload on a standalone Redis and on a 3-master Redis Cluster.
 
-    python -m bench.cluster [--sessions 100000] [--passes 5] [--cpu 1 | --no-pin]
+    python -m bench.cluster [--sessions 100000] [--passes 5] [--replicas 0] [--cpu 1 | --no-pin]
 
-Starts its own servers on free ports (a standalone `redis-server` and a cluster of 3 masters
-with one replica each, `project.redis_cluster`), stops them at the end, and prints four tables.
-This process and every server are pinned to one CPU (`--cpu`, default the last), as in
-`bench/core.py`: on a 2-core machine placement alone changes round trips severalfold, and on
-one CPU a wall time is the whole cost of an operation, client, masters and replicas together.
+Starts its own servers on free ports and stops them at the end: a standalone `redis-server`
+and a cluster of 3 masters (`project.redis_cluster`). Like for like: by default neither side has
+a replica; with `--replicas N` the standalone server gets N replicas (`--replicaof`) and each
+cluster master N, every replica in sync (`master_link_status:up`) before anything is measured.
+This process and every server, replicas included, are pinned to one CPU (`--cpu`, default the
+last), as in `bench/core.py`: on a 2-core machine placement alone changes round trips
+severalfold, and on one CPU a wall time is the whole cost of an operation, client, masters and
+replicas together. Before and after every timed step each side waits until its replicas have
+applied everything their master wrote (no step pays for the backlog of the one before, and a
+step's replica CPU is all of it). Prints four tables.
 
 1. Per-operation cost, standalone against cluster, with the sync `RedisSessions`: sequential
    single `create`, `get`, `set`, `kill` (µs per op), `create_many` and `get_many` of 1000,
    `activity` and `soapp` (delta 600) on an app of 10k sessions, `killall` of 10k (ms). Both
    sides run one full untimed pass first, then `--passes` timed passes, the two sides
    alternating pass by pass; a figure is the median over the timed passes, with the time
-   inside Redis (script calls, server CPU) beside it. On a 2-core machine a cluster cannot
-   add throughput: the question is whether one operation costs the same. The cluster also
-   feeds 3 replicas, the standalone server none.
+   inside Redis (script calls, server CPU of the masters, of the replicas) beside it. On a
+   2-core machine a cluster cannot add throughput: the question is whether one operation costs
+   the same.
 2. Key spread: `--sessions` sessions of one app over `--sessions / 2` ids; per master its
    DBSIZE and share of the keys (plain clients on the masters), its hash slots, its buckets.
 3. Wipe: `--sessions` sessions with ttl 10, their last activity moved 60 s back
@@ -23,7 +28,7 @@ one CPU a wall time is the whole cost of an operation, client, masters and repli
    CPU it took and the PUBLISH messages the cluster's nodes relayed over the bus.
 4. Capacity: bytes per session (the dataset of table 2: two sessions per id, d {"cart": 3},
    ttl 3600) from `INFO memory` used_memory before and after (summed over the masters on
-   the cluster; replicas hold as much again), checked against MEMORY USAGE of a sample of
+   the cluster; a replica holds as much again), checked against MEMORY USAGE of a sample of
    session hashes and of user token sets plus the exact MEMORY USAGE of every index zset;
    sessions per GB of node memory and the masters needed for 10M and 100M sessions.
 """
@@ -31,6 +36,7 @@ one CPU a wall time is the whole cost of an operation, client, masters and repli
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import os
 import random
@@ -46,8 +52,8 @@ from typing import TypeVar
 import redis
 from redis.crc import key_slot
 
-from project.redis_cluster import RedisClusterServers
-from project.redis_server import RedisServer, pin_to_cpu
+from project.redis_cluster import RedisClusterServers, RedisProcess, wait_until
+from project.redis_server import RedisServer, free_port, pin_to_cpu
 from sessions_core import NewSession, RedisSessions
 from sessions_core.demo import Backdate
 from sessions_core.keys import ClusterKeys
@@ -70,7 +76,8 @@ NODE_GB = (4, 16)
 @dataclass
 class Deployment:
     """A deployment as the benchmark sees it: its URL, a plain client per master (the only
-    node on a standalone server) and, on a cluster, which master serves each slot."""
+    node on a standalone server) and per replica and, on a cluster, which master serves each
+    slot."""
 
     name: str
     url: str
@@ -93,14 +100,42 @@ class Deployment:
         raise LookupError(f"no master serves slot {slot}")
 
     def flush(self) -> None:
+        """FLUSHALL on every master, acknowledged by its replicas (WAIT), as the cluster's
+        `flushall` does."""
         if self.flush_all is not None:
             self.flush_all()
         else:
             for client in self.masters.values():
-                client.flushall()
+                pipe = client.pipeline(transaction=False)  # WAIT: on FLUSHALL's connection
+                pipe.flushall()
+                pipe.wait(len(self.replicas), 5000)
+                pipe.execute()
+        self.settle()
+
+    def settle(self, timeout: float = 60.0) -> None:
+        """Wait until every replica has applied all its master had written when called: its
+        slave_repl_offset reaching the master's master_repl_offset, its link up. Reads INFO
+        only: a WAIT counts the writes of its own connection, not the library's."""
+        if not self.replicas:
+            return
+        written = {
+            port: int(client.info("replication")["master_repl_offset"])
+            for port, client in self.masters.items()
+        }
+
+        def applied() -> bool:
+            for client in self.replicas.values():
+                found = client.info("replication")
+                if found.get("master_link_status") != "up":
+                    return False
+                if int(found["slave_repl_offset"]) < written[int(found["master_port"])]:
+                    return False
+            return True
+
+        wait_until(applied, timeout, f"the {self.name} replicas to catch up")
 
     def used_memory(self) -> int:
-        """used_memory summed over the masters."""
+        """used_memory summed over the masters (replicas not counted)."""
         return sum(int(client.info("memory")["used_memory"]) for client in self.masters.values())
 
     def reset_stats(self) -> None:
@@ -124,8 +159,8 @@ class Deployment:
         commands a script runs are inside it, and commandstats counts them again under their
         own names, so only script calls are summed), the masters' CPU and the replicas' CPU.
 
-        Every operation timed in table 1 is script calls only, but on a cluster a create also
-        sends an SADD registering its app once a minute per process: not counted here."""
+        Every operation timed in table 1 is script calls only (on a cluster a create also
+        registers its app, once a minute per process, with a small script: counted here)."""
         usec = 0
         for client in self.masters.values():
             stats = client.info("commandstats")
@@ -168,8 +203,40 @@ def plain(port: int) -> redis.Redis:
     return redis.Redis(port=port, decode_responses=True, socket_timeout=60)
 
 
-def standalone_deployment(server: RedisServer) -> Deployment:
-    return Deployment("standalone", server.url, {server.port: plain(server.port)})
+def standalone_deployment(server: RedisServer, replicas: list[RedisProcess]) -> Deployment:
+    return Deployment(
+        "standalone",
+        server.url,
+        {server.port: plain(server.port)},
+        replicas={replica.port: plain(replica.port) for replica in replicas},
+    )
+
+
+def start_replica(server: RedisServer, data_dir: Path) -> RedisProcess:
+    """A replica of the standalone `server`: redis-server with the options `RedisServer` gives
+    a server that keeps nothing, plus `--replicaof`; returns once its link is up. The master
+    gets the cluster nodes' `repl-diskless-sync-delay 0` (a replica is served at once)."""
+    with redis.Redis(port=server.port) as master:
+        master.config_set("repl-diskless-sync-delay", 0)
+    port = free_port()
+    data_dir.mkdir(parents=True)
+    args = ["--bind", "127.0.0.1", "--port", str(port), "--dir", str(data_dir)]
+    args += ["--logfile", str(data_dir / "redis.log"), "--daemonize", "no"]
+    args += ["--appendonly", "no", "--save", ""]
+    args += ["--replicaof", "127.0.0.1", str(server.port)]
+    replica = RedisProcess(port, args, data_dir / "redis.log")
+
+    def link_up() -> bool:
+        with replica.client() as client:
+            return str(client.info("replication").get("master_link_status")) == "up"
+
+    try:
+        replica.start()
+        wait_until(link_up, 60.0, f"the replica on port {port} to be in sync")
+    except BaseException:
+        replica.stop()
+        raise
+    return replica
 
 
 def cluster_deployment(cluster: RedisClusterServers) -> Deployment:
@@ -256,15 +323,18 @@ def prepare_ops(rs: RedisSessions) -> None:
 def one_pass(side: Deployment, rs: RedisSessions) -> Pass:
     """The whole workload once. Each step gives `key` (wall time), `key:scripts` (script
     calls' time inside Redis), `key:cpu` (masters' CPU) and `key:replicas_cpu`, all in µs per
-    op (sequential steps) or ms per call (batches)."""
+    op (sequential steps) or ms per call (batches). A step starts with the replicas caught
+    up, and its server times are read once they have applied all of it."""
     figures: Pass = {}
 
     def step(key: str, action: Callable[[], T]) -> T:
         scale = 1e6 / SEQUENTIAL if key in SEQUENTIAL_STEPS else 1000.0
+        side.settle()
         side.reset_stats()
         started = time.perf_counter()
         result = action()
         figures[key] = (time.perf_counter() - started) * scale
+        side.settle()
         scripts, cpu, replicas_cpu = side.redis_time()
         figures[f"{key}:scripts"] = scripts * scale
         figures[f"{key}:cpu"] = cpu * scale
@@ -328,7 +398,7 @@ def _median(passes: list[Pass], key: str) -> float:
     return float(statistics.median(p[key] for p in passes))
 
 
-def print_ops(results: dict[str, list[Pass]], passes: int) -> None:
+def print_ops(results: dict[str, list[Pass]], passes: int, replicas: int) -> None:
     sa, cl = results["standalone"], results["cluster"]
     print(f"\n1. Per-operation cost (sync RedisSessions), median of {passes} timed passes after")
     print("   one untimed pass, the sides alternating pass by pass\n")
@@ -352,28 +422,23 @@ def print_ops(results: dict[str, list[Pass]], passes: int) -> None:
     print("\n1b. Inside Redis, same unit: time of the script calls (EVALSHA in INFO")
     print("    commandstats; soapp reads its hashes with plain HMGETs, not in it) and server")
     print("    CPU (INFO cpu, user + sys), masters summed. A batch runs on the 3 masters at once:")
-    print("    sharing one CPU, their script times overlap, so CPU is the cost to compare. The")
-    print("    cluster's replicas apply every write and receive every PUBLISH over the cluster")
-    print("    bus (their CPU apart; the standalone server has no replica)\n")
+    print("    sharing one CPU, their script times overlap, so CPU is the cost to compare.")
+    if replicas:
+        print(f"    Both sides have {replicas} replica(s) per master, applying every write (on the")
+        print("    cluster also receiving every PUBLISH over the bus); their CPU apart, summed\n")
+    else:
+        print("    Neither side has a replica (--replicas 0)\n")
+    measures = ["scripts", "cpu", *(["replicas_cpu"] if replicas else [])]
     rows = []
     for key, label, unit in OPERATIONS:
         cells = [label, unit]
-        for measure in ("scripts", "cpu"):
+        for measure in measures:
             s, c = _median(sa, f"{key}:{measure}"), _median(cl, f"{key}:{measure}")
             cells += [show(s), show(c), f"{c / s:.2f}x" if s else "-"]
-        cells.append(show(_median(cl, f"{key}:replicas_cpu")))
         rows.append(cells)
-    headers = [
-        "operation",
-        "unit",
-        "scripts standalone",
-        "scripts cluster",
-        "cluster/standalone",
-        "CPU standalone",
-        "CPU cluster masters",
-        "cluster/standalone",
-        "CPU cluster replicas",
-    ]
+    headers = ["operation", "unit"]
+    for what in ("scripts", "CPU masters", "CPU replicas")[: len(measures)]:
+        headers += [f"{what} standalone", f"{what} cluster", "cluster/standalone"]
     print(table(headers, rows))
 
 
@@ -412,12 +477,14 @@ def build_dataset(side: Deployment, n: int) -> Memory:
     create_in_chunks(rs, "warmup", new_sessions(2000, prefix="warm"))
     rs.killall(app="warmup")
     time.sleep(0.5)
+    side.settle()  # no replica output buffer left on a master
     before = side.used_memory()
     sessions = new_sessions(n, prefix="user")
     started = time.perf_counter()
     tokens = create_in_chunks(rs, "shop", sessions)
     took = time.perf_counter() - started
     time.sleep(1.0)  # let the main dict finish an incremental rehash
+    side.settle()
     after = side.used_memory()
     print(f"  {side.name}: created {n:,} sessions in {took:.1f} s ({n / took:,.0f}/s)")
 
@@ -526,11 +593,13 @@ def run_wipe(side: Deployment, n: int) -> Wiped:
         ]
         moved += rs.backdate_many(app="expiring", sessions=back)
     assert moved == n, moved
+    side.settle()
     side.reset_stats()
     published = side.bus_publishes()
     started = time.perf_counter()
     report = rs.wipe_pass()
     seconds = time.perf_counter() - started
+    side.settle()
     _, cpu, replicas_cpu = side.redis_time()
     published = side.bus_publishes() - published
     rs.close()
@@ -551,11 +620,13 @@ def run_wipe(side: Deployment, n: int) -> Wiped:
     )
 
 
-def print_wipe(wiped: list[Wiped], n: int) -> None:
+def print_wipe(wiped: list[Wiped], n: int, replicas: int) -> None:
     print(f"\n3. Wipe: one wipe_pass() over {n:,} timed-out sessions (ttl 10, last activity")
     print("   moved 60 s back with backdate_many), timed around the call; server CPU (masters")
-    print("   summed; replicas apart); PUBLISH messages the nodes sent each other over the")
-    print("   cluster bus (the wipe publishes a cache message per session removed)\n")
+    print(f"   summed; replicas, {replicas} per master, apart, read once they caught up);")
+    print("   PUBLISH messages the nodes sent each other over the cluster bus (the wipe sends")
+    print("   a cache message per session removed on a standalone server, one per batch of")
+    print("   them on a cluster, where every node relays a PUBLISH)\n")
     headers = [
         "deployment",
         "removed",
@@ -576,7 +647,7 @@ def print_wipe(wiped: list[Wiped], n: int) -> None:
             f"{w.report_duration * 1000:,.0f} ms",
             f"{w.remaining:,}",
             f"{w.cpu * 1000:,.0f} ms",
-            f"{w.replicas_cpu * 1000:,.0f} ms" if w.name == "cluster" else "-",
+            f"{w.replicas_cpu * 1000:,.0f} ms" if replicas else "-",
             f"{w.bus_publishes:,}" if w.name == "cluster" else "-",
         ]
         for w in wiped
@@ -662,9 +733,15 @@ def main(argv: list[str] | None = None) -> int:
         help="CPU for this process and every redis-server (default: the last one)",
     )
     parser.add_argument("--no-pin", action="store_true", help="let the scheduler place them")
+    parser.add_argument(
+        "--replicas",
+        type=int,
+        default=0,
+        help="replicas of the standalone server and of each cluster master (default: 0)",
+    )
     args = parser.parse_args(argv)
-    if args.sessions < 2 or args.passes < 1:
-        parser.error("--sessions must be at least 2 and --passes at least 1")
+    if args.sessions < 2 or args.passes < 1 or args.replicas < 0:
+        parser.error("--sessions must be at least 2, --passes at least 1, --replicas 0 or more")
 
     began = time.perf_counter()
     versions: list[str] = []
@@ -673,14 +750,23 @@ def main(argv: list[str] | None = None) -> int:
     else:
         # The servers started below inherit it; threads of this process too.
         pin_to_cpu(args.cpu)
-        placement = f"this process and all 7 redis-server processes pinned to CPU {args.cpu}"
+        servers = (1 + 3) * (1 + args.replicas)
+        placement = (
+            f"this process and all {servers} redis-server processes pinned to CPU {args.cpu}"
+        )
     print(f"{os.cpu_count()} CPUs; {placement}; {load()}")
+    print(f"replicas: {args.replicas} of the standalone server, {args.replicas} per cluster master")
     with (
         tempfile.TemporaryDirectory(prefix="bench-cluster-") as tmp,
         RedisServer(Path(tmp)) as server,
-        RedisClusterServers() as cluster,
+        contextlib.ExitStack() as stack,
+        RedisClusterServers(masters=3, replicas=args.replicas) as cluster,
     ):
-        sides = [standalone_deployment(server), cluster_deployment(cluster)]
+        replicas = []
+        for i in range(args.replicas):
+            replicas.append(start_replica(server, Path(tmp) / f"replica-{i}"))
+            stack.callback(replicas[-1].stop)
+        sides = [standalone_deployment(server, replicas), cluster_deployment(cluster)]
         try:
             for side in sides:
                 client = next(iter(side.masters.values()))
@@ -690,10 +776,10 @@ def main(argv: list[str] | None = None) -> int:
                     f"{side.name}: redis-server {version} at {side.url}, "
                     f"{len(side.masters)} master(s)"
                 )
-            print(
-                f"cluster masters {sorted(sides[1].masters)}, replicas "
-                f"{sorted(p for m in cluster.masters() for p in m.replica_ports)}"
-            )
+            for side in sides:
+                print(
+                    f"{side.name} masters {sorted(side.masters)}, replicas {sorted(side.replicas)}"
+                )
 
             print("\nrunning 1. per-operation cost ...", flush=True)
             ops = run_ops(sides, args.passes)
@@ -702,9 +788,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"running 3. wipe of {args.sessions:,} sessions ...", flush=True)
             wiped = [run_wipe(side, args.sessions) for side in sides]
 
-            print_ops(ops, args.passes)
+            print_ops(ops, args.passes, args.replicas)
             print_spread(memories[1])
-            print_wipe(wiped, args.sessions)
+            print_wipe(wiped, args.sessions, args.replicas)
             print_capacity(memories)
         finally:
             for side in sides:

@@ -77,15 +77,18 @@ class Keys:
 
     def buckets(self, app: str) -> list[Bucket]:
         """Every bucket of an app: app-wide reads and kills go over each and merge."""
-        return [Bucket(self.app_prefix(app), self.all_sessions)]
+        return [self._whole(app)]
+
+    def _whole(self, app: str) -> Bucket:
+        return Bucket(self.app_prefix(app), self.all_sessions)
 
     def of_id(self, app: str, id: str) -> Bucket:
         """The bucket holding every session of `id` in `app`."""
-        return self.buckets(app)[0]
+        return self._whole(app)
 
     def of_token(self, app: str, token: str) -> Bucket:
         """The bucket of a session, from its token alone."""
-        return self.buckets(app)[0]
+        return self._whole(app)
 
     def token_head(self, bucket: Bucket) -> str:
         """What a new token of `bucket` starts with."""

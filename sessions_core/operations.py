@@ -120,7 +120,7 @@ class Operations:
         id = check.new_user_id(id)
         ip = check.ip(ip)
         ttl_s = check.ttl(ttl)
-        head = self.keys.token_head(self.keys.of_id(app, id))
+        head = self.keys.token_head(self.keys.of_id(app, id)) if self.keys.cluster else ""
         data = {} if d is None else check.d(d)
         resave = check.no_resave(no_resave)
         kept = {key: value for key, value in data.items() if value is not None}

@@ -6,7 +6,9 @@ original, whose random part comes from Math.random; ours comes from `secrets`.
 
 from __future__ import annotations
 
+import os
 import secrets
+import threading
 import time
 
 ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYabcdefghijklmnopqrstuvwxyz0123456789"
@@ -43,12 +45,33 @@ def _time_suffix() -> str:
     return last[1]
 
 
+# Random letters are drawn 4 KiB of CSPRNG bytes at a time, per thread: one `secrets` call and
+# one translate serve about 70 tokens (a token's own call cost more than the rest of a create).
+# A forked child forgets its parent's letters, or both would hand out the same tokens.
+_letters = threading.local()
+
+
+def _forget_letters() -> None:
+    global _letters
+    _letters = threading.local()
+
+
+os.register_at_fork(after_in_child=_forget_letters)
+
+
+def _random_letters(count: int) -> str:
+    pool: str = getattr(_letters, "pool", "")
+    start: int = getattr(_letters, "start", 0)
+    if len(pool) - start < count:
+        fresh = secrets.token_bytes(4096).translate(_TABLE, _REJECT).decode("ascii")
+        pool, start = pool[start:] + fresh, 0
+        _letters.pool = pool
+    _letters.start = start + count
+    return pool[start : start + count]
+
+
 def new_token(head: str = "") -> str:
     """A fresh token starting with `head` (on a cluster, its bucket); the time suffix keeps
     the length at 64 until the year 5188."""
-    random_part = b""
-    while len(random_part) < RANDOM_LENGTH:
-        random_part += secrets.token_bytes(72).translate(_TABLE, _REJECT)
     suffix = _time_suffix()
-    body = random_part[: TOKEN_LENGTH - len(suffix) - len(head)].decode("ascii")
-    return head + body + suffix
+    return head + _random_letters(TOKEN_LENGTH - len(suffix) - len(head)) + suffix

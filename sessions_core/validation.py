@@ -73,7 +73,7 @@ def _text(item: str, value: object, max_length: int, errors: str = "strict") -> 
         not isinstance(value, str)
         or len(value) > max_length
         or LINE_BREAKS.search(value)
-        or not _encodable(value, errors)
+        or not (value.isascii() or _encodable(value, errors))
     ):
         raise _bad_format(item)
     return value

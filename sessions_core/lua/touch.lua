@@ -86,6 +86,8 @@ for i = 1, count do
         return redis.error_reply('CORRUPT session fields r, w, ttl and la must hold integers')
       end
     end
+    -- Sent back as integers: the client need not parse them again.
+    s[2], s[3], s[4], s[6] = numbers[1], numbers[2], numbers[3], numbers[4]
     local ttl, idle = numbers[3], now - numbers[4]
     if ttl >= idle then
       sessions[i] = s
