@@ -241,31 +241,24 @@ class AsyncRedisSessions(SessionsBase):
         def node_of(key: Any) -> Any:
             return cluster.nodes_manager.get_node_from_slot(cluster.keyslot(key))
 
-        replies: list[Any] = [None] * len(items)
-        pending: Sequence[int] = range(len(items))
-        for _attempt in range(3):
-            groups = routing.group(
-                items, pending, node_of, cluster.get_default_node, lambda n: n.name
-            )
-            try:
-                results = await asyncio.gather(
-                    *(self._on_node(self._node(node), items, indexes) for node, indexes in groups)
-                )
-            except (*CONNECTION_FAULTS, *routing.BUSY):
-                self._stale_slots = True  # a node is gone: ask for the slot map next time
-                raise
-            for (_node, indexes), result in zip(groups, results, strict=True):
-                for i, reply in zip(indexes, result, strict=True):
-                    replies[i] = reply
-            try:
-                pending = routing.redirected(replies, pending)
-            except redis.ConnectionError:
-                self._stale_slots = True
-                raise
-            if not pending:
-                return replies
-            await cluster.nodes_manager.initialize()
-        return routing.unredirected(replies)
+        steps = routing.exchange(items, node_of, cluster.get_default_node)
+        try:
+            step = next(steps)
+            while True:
+                if step is routing.REFRESH:
+                    await cluster.nodes_manager.initialize()
+                    step = steps.send([])
+                else:
+                    step = steps.send(
+                        await asyncio.gather(
+                            *(self._on_node(self._node(node), items, idx) for node, idx in step)
+                        )
+                    )
+        except StopIteration as done:
+            return done.value  # type: ignore[no-any-return]
+        except (*CONNECTION_FAULTS, *routing.BUSY):
+            self._stale_slots = True  # a node is gone: ask for the slot map next time
+            raise
 
     async def _on_node(
         self, client: redis.asyncio.Redis, items: Sequence[Run | Command], indexes: list[int]

@@ -13,7 +13,7 @@ unreachable, so reads are retried and writes raise `StoreUnavailable`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Generator, Sequence
 from typing import Any, TypeVar
 
 import redis
@@ -59,6 +59,34 @@ def group(
             node = default()
         groups.setdefault(name(node), (node, []))[1].append(i)
     return list(groups.values())
+
+
+Groups = list[tuple[Any, list[int]]]
+REFRESH = None  # what `exchange` yields for "refresh the slot map"
+Exchange = Generator[Groups | None, list[list[Any]], list[Any]]
+
+
+def exchange(
+    items: Sequence[Run | Command],
+    node_of: Callable[[Key], Any],
+    default: Callable[[], Any],
+) -> Exchange:
+    """The items' replies, in order: yields the groups of (node, item indexes) to send and is
+    sent each group's replies, or yields REFRESH when the slot map must be read again (the
+    items redirected are then sent again, at most twice). Written once for both classes."""
+    replies: list[Any] = [None] * len(items)
+    pending: Sequence[int] = range(len(items))
+    for _attempt in range(3):
+        groups = group(items, pending, node_of, default, lambda node: str(node.name))
+        results = yield groups
+        for (_node, indexes), result in zip(groups, results, strict=True):
+            for i, reply in zip(indexes, result, strict=True):
+                replies[i] = reply
+        pending = redirected(replies, pending)
+        if not pending:
+            return replies
+        yield REFRESH
+    return unredirected(replies)
 
 
 def redirected(replies: Sequence[Any], indexes: Sequence[int]) -> list[int]:

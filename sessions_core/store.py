@@ -241,34 +241,27 @@ class RedisSessions(SessionsBase):
                 return [self._one_on(node.redis_connection, items[indexes[0]])]
             return self._pipe_on(node.redis_connection, [items[i] for i in indexes])
 
-        replies: list[Any] = [None] * len(items)
-        pending: Sequence[int] = range(len(items))
-        for _attempt in range(3):
-            groups = routing.group(
-                items, pending, node_of, cluster.get_default_node, lambda n: n.name
-            )
-            try:
-                if len(groups) == 1:
-                    results = [on_node(groups[0])]
+        def run(groups: routing.Groups) -> list[list[Any]]:
+            if len(groups) == 1:
+                return [on_node(groups[0])]
+            if self._fan_out is None:
+                self._fan_out = ThreadPoolExecutor(8, thread_name_prefix="rs-cluster")
+            return list(self._fan_out.map(on_node, groups))
+
+        steps = routing.exchange(items, node_of, cluster.get_default_node)
+        try:
+            step = next(steps)
+            while True:
+                if step is routing.REFRESH:
+                    cluster.nodes_manager.initialize()
+                    step = steps.send([])
                 else:
-                    if self._fan_out is None:
-                        self._fan_out = ThreadPoolExecutor(8, thread_name_prefix="rs-cluster")
-                    results = list(self._fan_out.map(on_node, groups))
-            except (*CONNECTION_FAULTS, *routing.BUSY):
-                self._stale_slots = True  # a node is gone: ask for the slot map next time
-                raise
-            for (_node, indexes), result in zip(groups, results, strict=True):
-                for i, reply in zip(indexes, result, strict=True):
-                    replies[i] = reply
-            try:
-                pending = routing.redirected(replies, pending)
-            except redis.ConnectionError:
-                self._stale_slots = True
-                raise
-            if not pending:
-                return replies
-            cluster.nodes_manager.initialize()
-        return routing.unredirected(replies)
+                    step = steps.send(run(step))
+        except StopIteration as done:
+            return done.value  # type: ignore[no-any-return]
+        except (*CONNECTION_FAULTS, *routing.BUSY):
+            self._stale_slots = True  # a node is gone: ask for the slot map next time
+            raise
 
     @staticmethod
     def _one_on(client: redis.Redis, item: Run | Command) -> Any:

@@ -35,3 +35,35 @@ def until_it_works(operation: Callable[[], T], deadline: float) -> tuple[T, list
             if time.monotonic() > deadline:
                 raise AssertionError(f"still failing at the deadline: {errors[-5:]}") from exc
             time.sleep(0.05)
+
+
+RECOVERY = 15.0  # the issue's promise
+
+
+def until_it_answers(call: Callable[[], T]) -> tuple[T, list[Exception]]:
+    """Call until it succeeds (within RECOVERY s); returns the answer and the errors seen."""
+    errors: list[Exception] = []
+    deadline = time.monotonic() + RECOVERY
+    while True:
+        try:
+            return call(), errors
+        except Exception as error:  # every error is collected and checked by the caller
+            errors.append(error)
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no answer within {RECOVERY} s: {errors[-3:]}") from None
+            time.sleep(0.1)  # a retry pace, not synchronisation: the answer is awaited
+
+
+def page_statuses_until_it_answers(client: Any, path: str) -> list[int]:
+    """GET `path` until it answers 200 (within RECOVERY s); every status seen on the way."""
+    statuses: list[int] = []
+
+    def page() -> int:
+        status = int(client.get(path).status_code)
+        statuses.append(status)
+        if status != 200:
+            raise RuntimeError(status)
+        return status
+
+    until_it_answers(page)
+    return statuses

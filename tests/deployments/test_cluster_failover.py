@@ -17,7 +17,7 @@ from sessions_core import RedisSessions, StoreUnavailable
 from tests.commands.test_wipe_service import Wiper
 from tests.stores import KINDS, open_store
 
-from .test_sentinel_failover import RECOVERY, until_it_answers
+from .helpers import RECOVERY, page_statuses_until_it_answers, until_it_answers
 
 APP = "shop"
 
@@ -86,16 +86,7 @@ def test_the_dashboard_answers_503_during_a_cluster_failover_and_recovers(
     replicated(redis_cluster)
     assert admin_client.get(f"/apps/{APP}/").status_code == 200
     killed = redis_cluster.kill_master(a_master_but_the_url_node(redis_cluster, redis_cluster_url))
-    statuses: list[int] = []
-
-    def page() -> int:
-        status = admin_client.get(f"/apps/{APP}/").status_code
-        statuses.append(status)
-        if status != 200:
-            raise RuntimeError(status)
-        return status
-
-    until_it_answers(page)
+    statuses = page_statuses_until_it_answers(admin_client, f"/apps/{APP}/")
     assert set(statuses) <= {200, 503}, statuses  # never a 500
     assert 503 in statuses
     redis_cluster.wait_for_failover(killed)

@@ -4,8 +4,6 @@ StoreUnavailable is raised meanwhile, and everything recovers by itself within 1
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -18,21 +16,7 @@ from tests.commands.test_wipe_service import Wiper
 from tests.core.conftest import APP
 from tests.stores import KINDS, open_store
 
-RECOVERY = 15.0  # the issue's promise
-
-
-def until_it_answers(call: Callable[[], Any]) -> tuple[Any, list[Exception]]:
-    """Call until it succeeds (within RECOVERY s); returns the answer and the errors seen."""
-    errors: list[Exception] = []
-    deadline = time.monotonic() + RECOVERY
-    while True:
-        try:
-            return call(), errors
-        except Exception as error:  # every error is collected and checked by the caller
-            errors.append(error)
-            if time.monotonic() > deadline:
-                raise AssertionError(f"no answer within {RECOVERY} s: {errors[-3:]}") from None
-            time.sleep(0.1)  # a retry pace, not synchronisation: the answer is awaited
+from .helpers import RECOVERY, page_statuses_until_it_answers, until_it_answers
 
 
 def replicated(sentinel: SentinelServers) -> None:
@@ -73,16 +57,7 @@ def test_the_dashboard_answers_503_during_a_failover_and_recovers_by_itself(
     replicated(redis_sentinel)
     assert admin_client.get("/apps/shop/").status_code == 200
     redis_sentinel.kill_primary()
-    statuses: list[int] = []
-
-    def page() -> int:
-        status = admin_client.get("/apps/shop/").status_code
-        statuses.append(status)
-        if status != 200:
-            raise RuntimeError(status)
-        return status
-
-    until_it_answers(page)
+    statuses = page_statuses_until_it_answers(admin_client, "/apps/shop/")
     assert set(statuses) <= {200, 503}, statuses  # never a 500
     redis_sentinel.wait_for_failover()
 
