@@ -86,7 +86,7 @@ class RedisSessions(SessionsBase):
         self._read_retry = Retry(
             ExponentialBackoff(cap=0.5, base=0.05), read_retries, supported_errors=CONNECTION_FAULTS
         )
-        self._own: Any = None  # see _eval_once
+        self._own: dict[int, tuple[Any, Any]] = {}  # id(pool) -> (pool, connection): _eval_once
         self._own_pid = 0
         self._own_lock = threading.Lock()
         self._start_cache(
@@ -177,7 +177,7 @@ class RedisSessions(SessionsBase):
     def _eval(self, run: Run) -> Any:
         """EVALSHA, and on NOSCRIPT (a restarted or flushed server) load the script, retry."""
         if isinstance(self.redis, redis.cluster.RedisCluster):
-            (reply,) = self._cluster([run])
+            reply = self._cluster_one(run)
             if isinstance(reply, Exception):
                 raise reply
             return reply
@@ -187,22 +187,27 @@ class RedisSessions(SessionsBase):
             self.redis.script_load(run.script.source)
             return self._eval_once(run)
 
-    def _eval_once(self, run: Run) -> Any:
-        """EVALSHA on a connection this instance keeps checked out, when no other thread uses it.
+    def _eval_once(self, run: Run, client: Any = None) -> Any:
+        """EVALSHA on a connection this instance keeps checked out of `client`'s pool (one
+        per pool: the server's, or on a cluster each node's), when no other thread uses it.
 
         The pool's per-command bookkeeping (checkout and return under a lock, metrics, retry
         wrappers) is about a fifth of a get's latency. Other threads go through the pool as
-        before; a forked child gets its own connection.
+        before; a forked child gets its own connections.
         """
+        client = self.redis if client is None else client
         command = ("EVALSHA", run.script.sha, len(run.keys), *run.keys, *run.args)
-        pool = getattr(self.redis, "connection_pool", None)
+        pool = getattr(client, "connection_pool", None)
         if pool is None or not self._own_lock.acquire(blocking=False):
-            return self.redis.execute_command(*command)
+            return client.execute_command(*command)
         try:
-            if self._own is None or self._own_pid != os.getpid():
-                # A connection inherited over fork belongs to the parent: never touch it.
-                self._own, self._own_pid = pool.get_connection(), os.getpid()
-            connection = self._own
+            if self._own_pid != os.getpid():
+                # Connections inherited over fork belong to the parent: never touch them.
+                self._own, self._own_pid = {}, os.getpid()
+            kept = self._own.get(id(pool))
+            if kept is None:
+                kept = self._own[id(pool)] = (pool, pool.get_connection())
+            connection = kept[1]
             try:
                 try:  # the pool's own check: data waiting means the server restarted or erred
                     if connection.can_read():
@@ -224,6 +229,22 @@ class RedisSessions(SessionsBase):
         if isinstance(self.redis, redis.cluster.RedisCluster):
             return self._cluster(request.items)
         return self._pipe_on(self.redis, request.items)
+
+    def _cluster_one(self, run: Run) -> Any:
+        """One script call on a cluster: straight to the node of its slot; through `_cluster`
+        (slot map refreshed, sent again) only when that node redirects it."""
+        cluster = self.redis
+        if self._stale_slots or not run.keys:
+            return self._cluster([run])[0]
+        node = cluster.nodes_manager.get_node_from_slot(cluster.keyslot(run.keys[0]))
+        try:
+            reply = self._one_on(node.redis_connection, run)
+        except (*CONNECTION_FAULTS, *routing.BUSY):
+            self._stale_slots = True  # a node is gone: ask for the slot map next time
+            raise
+        if isinstance(reply, (*routing.REDIRECTS, *routing.BUSY)):
+            return self._cluster([run])[0]  # it did not run
+        return reply
 
     def _cluster(self, items: Sequence[Run | Command]) -> list[Any]:
         """The items on a cluster: one pipeline per node, the nodes at once (routing.py)."""
@@ -263,18 +284,16 @@ class RedisSessions(SessionsBase):
             self._stale_slots = True  # a node is gone: ask for the slot map next time
             raise
 
-    @staticmethod
-    def _one_on(client: redis.Redis, item: Run | Command) -> Any:
+    def _one_on(self, client: redis.Redis, item: Run | Command) -> Any:
         """One item's reply (an error reply in place), loading its script on NOSCRIPT."""
-        command = routing.command(item)
         try:
+            if not isinstance(item, Run):
+                return client.execute_command(*item)  # type: ignore[no-untyped-call]
             try:
-                return client.execute_command(*command)  # type: ignore[no-untyped-call]
+                return self._eval_once(item, client)
             except NoScriptError:
-                if not isinstance(item, Run):
-                    raise
                 client.script_load(item.script.source)
-                return client.execute_command(*command)  # type: ignore[no-untyped-call]
+                return self._eval_once(item, client)
         except redis.ResponseError as error:
             return error
 
@@ -377,9 +396,10 @@ class RedisSessions(SessionsBase):
         if self.cache is not None:
             self.cache.close()
         with self._own_lock:
-            if self._own is not None and self._own_pid == os.getpid():
-                self.redis.connection_pool.release(self._own)
-            self._own = None
+            if self._own_pid == os.getpid():
+                for pool, connection in self._own.values():
+                    pool.release(connection)
+            self._own = {}
         if self._fan_out is not None:
             self._fan_out.shutdown()
         self.redis.close()

@@ -223,3 +223,35 @@ def test_batched_kills_send_one_cache_message_per_batch_and_caches_drop_them(
         assert sorted(str(message["data"]).split(" ")) == sorted(f"{APP}:{t}" for t in tokens)
         wait_until(lambda: len(cached.cache) == 0, 5, "the cache to drop the killed sessions")  # type: ignore[arg-type]
         assert all(cached.get(app=APP, token=t) is None for t in tokens)
+
+
+def move_slot(cluster: RedisClusterServers, slot: int, source: int, target: int) -> None:
+    """Migrate one slot and its keys from master `source` to master `target` (ports), as
+    `redis-cli --cluster reshard` does, telling every master the new owner."""
+    with redis.Redis(port=source) as src, redis.Redis(port=target) as dst:
+        dst.execute_command("CLUSTER", "SETSLOT", slot, "IMPORTING", cluster.node_id(source))
+        src.execute_command("CLUSTER", "SETSLOT", slot, "MIGRATING", cluster.node_id(target))
+        while keys := src.execute_command("CLUSTER", "GETKEYSINSLOT", slot, 100):
+            src.execute_command("MIGRATE", "127.0.0.1", target, "", 0, 5000, "KEYS", *keys)
+        for port in (target, source):
+            with redis.Redis(port=port) as node:
+                node.execute_command("CLUSTER", "SETSLOT", slot, "NODE", cluster.node_id(target))
+
+
+def test_a_slot_moved_under_the_library_is_followed(
+    redis_cluster: RedisClusterServers, rs: RedisSessions
+) -> None:
+    token = rs.create(app=APP, id="mover", ip="10.0.0.1")["token"]
+    slot = key_slot(rs.keys.of_token(APP, token).session(token).encode())
+    source = redis_cluster.master_for_slot(slot)
+    target = next(m.port for m in redis_cluster.masters() if m.port != source)
+    move_slot(redis_cluster, slot, source, target)
+    try:
+        # The library's slot map still names the old owner: MOVED, a refresh, sent again.
+        found = rs.get(app=APP, token=token)
+        assert found is not None and found["id"] == "mover"
+        assert len(rs.soid(app=APP, id="mover")["sessions"]) == 1
+        assert rs.kill(app=APP, token=token) == {"kill": 1}
+    finally:
+        move_slot(redis_cluster, slot, target, source)
+        redis_cluster.wait_until_healthy()
