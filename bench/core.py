@@ -20,7 +20,7 @@ Sequential gets are measured on both Python classes. For every step, the Redis-s
 (INFO commandstats, every command but INFO/CONFIG) is printed per operation beside the wall
 time, on both sides.
 
-    python -m bench.core [--passes 5] [--rounds 2] [--cpu 1] [-n 1000] [--sequential 2000]
+    python -m bench.core [--passes 5] [--rounds 2] [--cpu 1] [-n 1000] [--sequential 2000] [--uvloop]
 """
 
 from __future__ import annotations
@@ -197,6 +197,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cpu", type=int, default=1, help="CPU for Redis and both sides")
     parser.add_argument("-n", type=int, default=1000, help="sessions per batch")
     parser.add_argument("--sequential", type=int, default=2000)
+    parser.add_argument(
+        "--uvloop", action="store_true", help="run the async class on uvloop (libuv, as Node)"
+    )
     args = parser.parse_args(argv)
 
     with_node = shutil.which("node") is not None and NODE_PACKAGE.exists()
@@ -214,7 +217,8 @@ def main(argv: list[str] | None = None) -> int:
         admin = redis.Redis.from_url(server.url)
         print(f"redis-server {admin.info('server')['redis_version']}, node {_node_version()}")
         port = str(server.port)
-        python = [*taskset, sys.executable, "-m", "bench.core_python", port, APP, *workload]
+        loop = ["--loop", "uvloop" if args.uvloop else "asyncio"]
+        python = [*taskset, sys.executable, "-m", "bench.core_python", port, APP, *workload, *loop]
         node = [*taskset, "node", str(NODE_BENCH), port, APP, *workload]
         sides = [("python", python, ROOT)] + ([("node", node, NODE_DIR)] if with_node else [])
         for i in range(1, args.rounds + 1):

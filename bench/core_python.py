@@ -6,14 +6,15 @@ A pass, step for step the Node side's where both have the operation:
 - n creates: `create_many` (sync), then the same n again as `asyncio.gather` of single
   `create` on `AsyncRedisSessions` (killed untimed, so every step starts with n or 0 present);
 - n gets of them: `get_many` (sync), then `asyncio.gather` of n single `get` (async);
-  the async instance's client has a blocking pool of 100 connections (see `_async_instance`);
+  the async instance's single calls share its kept connection (sessions_core/autopipe.py),
+  on asyncio's loop or, with `--loop uvloop`, on uvloop (libuv, as Node);
 - `sequential` gets one after the other: sync `get`, then awaited `get` on the async class;
 - killall of the n.
 
 Per step: wall time (ms), or every latency (us) for the sequential ones, and the Redis-side
 time (`RedisClock`), reset just before the step and read just after, outside the timed window.
 
-    python -m bench.core_python <port> <app> [n] [sequential] [passes]
+    python -m bench.core_python <port> <app> [n] [sequential] [passes] [--loop uvloop]
 Run it pinned to the CPU of redis-server (bench/core.py does, with taskset).
 """
 
@@ -27,14 +28,13 @@ import time
 from typing import Any
 
 import redis
-import redis.asyncio
+import uvloop
 
 from sessions_core import AsyncRedisSessions, RedisSessions
 from sessions_core.types import NewSession
 
 Figures = dict[str, Any]
 IP = "127.0.0.1"
-ASYNC_POOL = 100  # connections of the async instance: redis.asyncio's default maximum
 
 
 class RedisClock:
@@ -77,9 +77,9 @@ def _ms(start: int) -> float:
 class Workload:
     """One pass of the workload on one sync and one async instance sharing a server."""
 
-    def __init__(self, url: str, app: str, n: int, sequential: int) -> None:
+    def __init__(self, url: str, app: str, n: int, sequential: int, loop: str = "asyncio") -> None:
         self.sync = RedisSessions(url=url)
-        self.loop = asyncio.new_event_loop()
+        self.loop = uvloop.new_event_loop() if loop == "uvloop" else asyncio.new_event_loop()
         self.aio = self.loop.run_until_complete(self._async_instance(url))
         self.clock = RedisClock(url)
         self.app = app
@@ -88,16 +88,9 @@ class Workload:
 
     @staticmethod
     async def _async_instance(url: str) -> AsyncRedisSessions:
-        # redis.asyncio's default pool refuses a 101st connection (MaxConnectionsError), so
-        # with the default client a gather of 1000 fails in part; a blocking pool of the same
-        # size makes the excess calls wait for a connection instead.
-        pool = redis.asyncio.BlockingConnectionPool.from_url(
-            url,
-            max_connections=ASYNC_POOL,
-            decode_responses=True,
-            encoding_errors="surrogateescape",
-        )
-        return AsyncRedisSessions(client=redis.asyncio.Redis(connection_pool=pool))
+        # Built inside the loop: its single calls keep a connection of this loop. Its own
+        # client is a blocking pool of 100 connections, so a gather of 1000 waits, not fails.
+        return AsyncRedisSessions(url=url)
 
     def close(self) -> None:
         self.sync.close()
@@ -203,9 +196,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("n", type=int, nargs="?", default=1000)
     parser.add_argument("sequential", type=int, nargs="?", default=2000)
     parser.add_argument("passes", type=int, nargs="?", default=5)
+    parser.add_argument("--loop", choices=["asyncio", "uvloop"], default="asyncio")
     args = parser.parse_args(argv)
     url = f"redis://127.0.0.1:{args.port}/0"
-    workload = Workload(url, args.app, args.n, args.sequential)
+    workload = Workload(url, args.app, args.n, args.sequential, args.loop)
     workload.run()  # warm-up: the whole workload, untimed
     timed = [workload.run() for _ in range(args.passes)]
     workload.close()
