@@ -20,7 +20,8 @@ Sequential gets are measured on both Python classes. For every step, the Redis-s
 (INFO commandstats, every command but INFO/CONFIG) is printed per operation beside the wall
 time, on both sides.
 
-    python -m bench.core [--passes 5] [--rounds 2] [--cpu 1] [-n 1000] [--sequential 2000] [--uvloop]
+    python -m bench.core [--passes 5] [--rounds 2] [--cpu 1] [-n 1000] [--sequential 2000]
+                         [--uvloop]
 """
 
 from __future__ import annotations
