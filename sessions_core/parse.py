@@ -75,21 +75,41 @@ def session(fields: Sequence[Any], now: int) -> Session | None:
         found["no_resave"] = True
         found["ttl"] -= idle
     if d:
-        try:
-            data = json.loads(d)
-        except ValueError:  # not a ValueError to callers: that would pass for bad input
-            raise CorruptSession("a session's d is not valid JSON") from None
-        if not isinstance(data, dict):
-            raise CorruptSession("a session's d is JSON but not an object")
-        found["d"] = data
+        found["d"] = _d(d)
     return found
 
 
+def _d(text: str) -> dict[str, Any]:
+    try:
+        data = json.loads(text)
+    except ValueError:  # not a ValueError to callers: that would pass for bad input
+        raise CorruptSession("a session's d is not valid JSON") from None
+    if not isinstance(data, dict):
+        raise CorruptSession("a session's d is JSON but not an object")
+    return data
+
+
 def touched(reply: Any) -> Session | None:
-    """touch.lua's reply: the session as it was before the call, or None."""
+    """touch.lua's reply: the session as it was before the call, or None.
+
+    The script has checked the counters and times and sends them as integers, so the common
+    case skips `session`'s checks (a third of a get_many's client time).
+    """
     if not reply:
         return None
-    return session(reply, int(reply[8]))
+    id, r, w, ttl, d, la, ip, no_resave, now = reply
+    if type(r) is not int or type(w) is not int or type(ttl) is not int or type(la) is not int:
+        return session(reply, int(now))
+    idle = now - la
+    if ttl < idle:
+        return None
+    found: Session = {"id": id, "r": r, "w": w, "ttl": ttl, "idle": idle, "ip": ip or ""}
+    if no_resave == "1":
+        found["no_resave"] = True
+        found["ttl"] = ttl - idle
+    if d:
+        found["d"] = _d(d)
+    return found
 
 
 def expires_in(found: Session) -> int:
