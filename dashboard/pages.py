@@ -221,10 +221,8 @@ def export_rows(
     """The sessions table's rows (its window or its search) for a CSV export, read in chunks
     of EXPORT_CHUNK as the download streams: memory stays flat at any size. Handles, never
     tokens. The window is read by rank, so sessions active during the export may shift."""
-    offset = 0
-    while True:
-        result = _table_read(app, window, q, match, ip, order, offset, EXPORT_CHUNK)
-        for row in result["rows"]:
+    for rows in _export_chunks(app, window, q, match, ip, order):
+        for row in rows:
             session = row["session"]
             yield [
                 printable(session["id"]),
@@ -238,9 +236,28 @@ def export_rows(
                 row["handle"],
                 row.get("problem", ""),
             ]
+
+
+def _export_chunks(
+    app: str, window: int, q: str, match: str, ip: str, order: str
+) -> Iterator[list[SessionRow]]:
+    """The rows of an export, EXPORT_CHUNK at a time: the window walked by the library (on
+    a cluster a merge of the buckets, linear at any size), an id paged to its end, or a
+    bounded search in one read."""
+    if not ip and not q:
+        oldest_first = order == "oldest"
+        store = sessions()
+        yield from store.soapp_chunks(
+            app=app, delta_time=window, chunk=EXPORT_CHUNK, oldest_first=oldest_first
+        )
+        return
+    offset = 0
+    while True:
+        result = _table_read(app, window, q, match, ip, order, offset, EXPORT_CHUNK)
+        yield result["rows"]
         offset += EXPORT_CHUNK
         if "complete" in result or offset >= result["total"] or not result["rows"]:
-            return  # a bounded search is one read; a window or an id is paged to its end
+            return
 
 
 def _table_read(

@@ -5,7 +5,7 @@ classes run the same plans (`operations.py`, `wipe.py`, `reads.py`); only the I/
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
 import redis
@@ -21,7 +21,7 @@ from .base import CONNECTION_FAULTS, SessionsBase
 from .demo import Backdate
 from .errors import StoreUnavailable
 from .plans import Command, Pipe, Plan, Request, Run
-from .reads import ACTIVITY_WINDOWS
+from .reads import ACTIVITY_WINDOWS, WindowCursor
 from .scripts import LuaScript
 from .types import (
     Activity,
@@ -450,6 +450,27 @@ class AsyncRedisSessions(SessionsBase):
             app=app, delta_time=delta_time, offset=offset, limit=limit, oldest_first=oldest_first
         )
         return await self._run(plan)
+
+    async def soapp_chunks(
+        self, *, app: str, delta_time: int, chunk: int = 1000, oldest_first: bool = False
+    ) -> AsyncIterator[list[SessionRow]]:
+        """The whole window of `soapp` as rows with handles, `chunk` at a time, newest first
+        (or oldest): for exports. Reads about as many members as it returns, on a cluster
+        too (a merge of the buckets, where deep `soapp_page` offsets read every bucket)."""
+        cursor: WindowCursor | None = None
+        while True:
+            step = self._window_step(
+                app=app,
+                delta_time=delta_time,
+                oldest_first=oldest_first,
+                chunk=chunk,
+                cursor=cursor,
+            )
+            rows, cursor = await self._run(step)
+            if rows:
+                yield rows
+            if cursor is None:
+                return
 
     async def user_sessions(self, *, app: str, id: str) -> list[SessionRow]:
         """`soid` with handles, newest activity first."""

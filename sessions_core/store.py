@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
@@ -22,7 +22,7 @@ from .demo import Backdate
 from .errors import StoreUnavailable
 from .operations import KILLALL_BATCH, KILLSOID_BATCH
 from .plans import Command, Pipe, Plan, Request, Run
-from .reads import ACTIVITY_WINDOWS
+from .reads import ACTIVITY_WINDOWS, WindowCursor
 from .types import (
     Activity,
     AppSessionPage,
@@ -493,6 +493,27 @@ class RedisSessions(SessionsBase):
                 oldest_first=oldest_first,
             )
         )
+
+    def soapp_chunks(
+        self, *, app: str, delta_time: int, chunk: int = 1000, oldest_first: bool = False
+    ) -> Iterator[list[SessionRow]]:
+        """The whole window of `soapp` as rows with handles, `chunk` at a time, newest first
+        (or oldest): for exports. Reads about as many members as it returns, on a cluster
+        too (a merge of the buckets, where deep `soapp_page` offsets read every bucket)."""
+        cursor: WindowCursor | None = None
+        while True:
+            step = self._window_step(
+                app=app,
+                delta_time=delta_time,
+                oldest_first=oldest_first,
+                chunk=chunk,
+                cursor=cursor,
+            )
+            rows, cursor = self._run(step)
+            if rows:
+                yield rows
+            if cursor is None:
+                return
 
     def user_sessions(self, *, app: str, id: str) -> list[SessionRow]:
         """`soid` with handles, newest activity first."""

@@ -15,6 +15,8 @@ from typing import Any
 
 from sessions_core import AsyncRedisSessions, RedisSessions
 
+_END = object()
+
 
 class Blocking:
     """An AsyncRedisSessions driven from the sync tests: every coroutine method runs on an
@@ -28,6 +30,18 @@ class Blocking:
 
     def __getattr__(self, name: str) -> Any:
         attr = getattr(self.store, name)
+        if inspect.isasyncgenfunction(attr):
+
+            def iterate(*args: Any, **kwargs: Any) -> Iterator[Any]:
+                items = attr(*args, **kwargs)
+                while True:
+                    step = asyncio.run_coroutine_threadsafe(anext(items, _END), self._loop)
+                    item = step.result()
+                    if item is _END:
+                        return
+                    yield item
+
+            return iterate
         if not inspect.iscoroutinefunction(attr):
             return attr
 

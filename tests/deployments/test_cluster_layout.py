@@ -179,6 +179,9 @@ def test_the_dashboard_on_a_cluster(
     assert page.status_code == 200
     assert "&lt;script&gt;u1" in page.content.decode()
     assert admin_client.get("/users/", {"id": "<script>u1"}).status_code == 200
+    export = admin_client.get(f"/apps/{APP}/export.csv")
+    lines = b"".join(export.streaming_content).decode().splitlines()  # type: ignore[attr-defined]
+    assert len(lines) == 1 + 20 and sum("<script>u1" in line for line in lines) == 4
     killed = admin_client.post(f"/apps/{APP}/kill/all/", {"confirm": APP})
     assert killed.status_code in {200, 302}
     with RedisSessions(url=redis_cluster_url) as store:
