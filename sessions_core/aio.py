@@ -83,6 +83,7 @@ class AsyncRedisSessions(SessionsBase):
         self._layout_lock = asyncio.Lock()
         self._stale_slots = False
         self._nodes: dict[str, redis.asyncio.Redis] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None  # see _bind
         self._auto: AutoPipeline | None = None
         self._auto_loop: asyncio.AbstractEventLoop | None = None
         self._loading: dict[str, asyncio.Future[Any]] = {}
@@ -117,9 +118,28 @@ class AsyncRedisSessions(SessionsBase):
 
     async def _run(self, plan: Plan[T]) -> T:
         """Run a plan: each request it yields is executed and its reply sent back."""
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop:
+            self._bind(loop)
         if self._layout_pending:
             await self._settle_layout()
         return await self._run_plan(plan)
+
+    def _bind(self, loop: asyncio.AbstractEventLoop) -> None:
+        """An instance serves the event loop it first ran in: redis.asyncio's connections
+        belong to one loop, and those of a finished loop would never come back to the pool
+        (after some 100 `asyncio.run` calls every call would wait for a connection and fail).
+        Another loop gets a clear error instead."""
+        if self._loop is not None and not self._loop.is_closed():
+            raise RuntimeError(
+                "this AsyncRedisSessions serves another event loop; create one per event loop"
+            )
+        if self._loop is not None:
+            raise RuntimeError(
+                "this AsyncRedisSessions served an event loop that has ended (asyncio.run ends "
+                "its loop); create one per event loop, e.g. inside the coroutine asyncio.run runs"
+            )
+        self._loop = loop
 
     async def _settle_layout(self) -> None:
         """At the first request: on a cluster, switch to a cluster client and the cluster
