@@ -465,11 +465,18 @@ class RedisClusterServers:
         self._killed_slots.clear()
         self.wait_until_healthy(timeout=max(1.0, deadline - time.monotonic()))
 
-    def flushall(self) -> None:
-        """FLUSHALL on every master, acknowledged by its replicas (WAIT)."""
-        for master in self.masters():
-            with self.nodes[master.port].client() as client:
-                pipe = client.pipeline(transaction=False)  # WAIT: on FLUSHALL's connection
-                pipe.flushall()
-                pipe.wait(len(master.replica_ports), 5000)
-                pipe.execute()
+    def flushall(self, timeout: float = 30.0) -> None:
+        """FLUSHALL on every master, acknowledged by its replicas (WAIT). Right after a
+        failover a node's view may still name a master that has just become a replica
+        (READONLY): asked again, from a fresh view, until every master took it."""
+
+        def flushed() -> bool:
+            for master in self.masters():
+                with self.nodes[master.port].client() as client:
+                    pipe = client.pipeline(transaction=False)  # WAIT: on FLUSHALL's connection
+                    pipe.flushall()
+                    pipe.wait(len(master.replica_ports), 5000)
+                    pipe.execute()
+            return True
+
+        wait_until(flushed, timeout, "FLUSHALL on every master")

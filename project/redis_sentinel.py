@@ -316,10 +316,17 @@ class SentinelServers:
                 self.servers[port].start()
         self.wait_until_healthy(timeout=max(1.0, deadline - time.monotonic()))
 
-    def flushall(self) -> None:
-        """FLUSHALL on the primary, acknowledged by its replicas (WAIT)."""
-        with self.servers[self.primary_port()].client() as client:
-            pipe = client.pipeline(transaction=False)
-            pipe.flushall()
-            pipe.wait(self.replica_count, 5000)
-            pipe.execute()
+    def flushall(self, timeout: float = 30.0) -> None:
+        """FLUSHALL on the primary, acknowledged by its replicas (WAIT). Right after a failover
+        the sentinels may still name a server that has just become a replica (READONLY):
+        asked again until the primary they name takes it."""
+
+        def flushed() -> bool:
+            with self.servers[self.primary_port()].client() as client:
+                pipe = client.pipeline(transaction=False)
+                pipe.flushall()
+                pipe.wait(self.replica_count, 5000)
+                pipe.execute()
+            return True
+
+        wait_until(flushed, timeout, "FLUSHALL on the primary the sentinels name")
