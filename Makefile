@@ -46,6 +46,7 @@ bench: $(VENV)/.installed-dev node
 	$(PY) -m bench.core
 	$(PY) -m bench.wipe
 	$(PY) -m bench.dashboard
+	$(PY) -m bench.cluster
 
 clean:
 	rm -rf $(VENV) node/node_modules .mypy_cache .ruff_cache .pytest_cache
