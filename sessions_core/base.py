@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 import threading
-from collections.abc import Callable, Iterator, MutableMapping
+from collections.abc import Callable
 
 import redis
 from cachetools import TTLCache
@@ -38,9 +38,9 @@ class SessionsBase(Wipe, DemoData):
         self._buckets = buckets
         self._handle_key = handle_key or secrets.token_bytes(32)
         self.cache: SessionCache | None = None
-        self._registered: MutableMapping[str, bool] = _Locked(
-            TTLCache(maxsize=10_000, ttl=REGISTERED_SECONDS)
-        )
+        # On a cluster: the apps this process registered lately (see Operations._register).
+        self._registered: TTLCache[str, bool] = TTLCache(maxsize=10_000, ttl=REGISTERED_SECONDS)
+        self._registering = threading.Lock()
 
     def _cluster_layout(self) -> Plan[ClusterKeys]:
         """The cluster layout, its bucket count the one stored in `{ns}:_buckets`, written by
@@ -78,35 +78,3 @@ class SessionsBase(Wipe, DemoData):
             maxsize=cachemax if cachemax and cachemax > 0 else 5000,
         )
         self.cache.subscribed.wait(wait)
-
-
-class _Locked(MutableMapping[str, bool]):
-    """A TTLCache shared by threads: every access under one lock."""
-
-    def __init__(self, inner: TTLCache[str, bool]) -> None:
-        self._inner = inner
-        self._lock = threading.Lock()
-
-    def __getitem__(self, key: str) -> bool:
-        with self._lock:
-            return self._inner[key]
-
-    def __setitem__(self, key: str, value: bool) -> None:
-        with self._lock:
-            self._inner[key] = value
-
-    def __delitem__(self, key: str) -> None:
-        with self._lock:
-            del self._inner[key]
-
-    def __contains__(self, key: object) -> bool:
-        with self._lock:
-            return key in self._inner
-
-    def __iter__(self) -> Iterator[str]:
-        with self._lock:
-            return iter(list(self._inner))
-
-    def __len__(self) -> int:
-        with self._lock:
-            return len(self._inner)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Mapping, MutableMapping, Sequence
 from typing import Any
 
@@ -31,6 +32,7 @@ class Operations:
     keys: Keys
     cache: SessionCache | None
     _registered: MutableMapping[str, bool]
+    _registering: threading.Lock
 
     def _channel(self) -> str:
         return self.keys.cache_channel
@@ -51,9 +53,12 @@ class Operations:
         call that registers `app` with the server's time, once a minute per process
         (REGISTERED_SECONDS); discovery never drops an app registered lately
         (drop_apps.lua)."""
-        if not self.keys.cluster or app in self._registered:
+        if not self.keys.cluster:
             return []
-        self._registered[app] = True
+        with self._registering:  # a TTLCache changes itself on access: one thread at a time
+            if app in self._registered:
+                return []
+            self._registered[app] = True
         return [Run(script("register_app"), [self.keys.apps_registry], [app], write=True)]
 
     def _forget(self, app: str, tokens: Sequence[str]) -> None:

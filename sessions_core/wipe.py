@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, MutableMapping
+from collections.abc import Callable
 from typing import Any
 
 from . import parse
@@ -26,7 +26,6 @@ class Wipe(DashboardReads):
 
     keys: Keys
     cache: SessionCache | None
-    _registered: MutableMapping[str, bool]
 
     def _wipe_pass(
         self,
