@@ -14,7 +14,7 @@ unreachable, so reads are retried and writes raise `StoreUnavailable`.
 from __future__ import annotations
 
 from collections.abc import Callable, Generator, Sequence
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import redis
 from redis.exceptions import AskError, ClusterDownError, MovedError, TryAgainError
@@ -24,7 +24,15 @@ from .plans import Command, Key, Run
 KEYLESS = frozenset({"TIME", "INFO", "PING"})
 REDIRECTS = (MovedError, AskError)
 BUSY = (ClusterDownError, TryAgainError)
-N = TypeVar("N")  # a cluster node, sync or async
+
+
+class Node(Protocol):
+    """A cluster node of redis-py, sync or async."""
+
+    name: str
+
+
+N = TypeVar("N", bound=Node)
 
 
 def command(item: Run | Command) -> tuple[Any, ...]:
@@ -46,7 +54,6 @@ def group(
     indexes: Sequence[int],
     node_of: Callable[[Key], N],
     default: Callable[[], N],
-    name: Callable[[N], str],
 ) -> list[tuple[N, list[int]]]:
     """The items at `indexes`, grouped by the node serving each, in order within a node."""
     groups: dict[str, tuple[N, list[int]]] = {}
@@ -57,7 +64,7 @@ def group(
             node = node_of(key)
         elif node is None:
             node = default()
-        groups.setdefault(name(node), (node, []))[1].append(i)
+        groups.setdefault(node.name, (node, []))[1].append(i)
     return list(groups.values())
 
 
@@ -77,7 +84,7 @@ def exchange(
     replies: list[Any] = [None] * len(items)
     pending: Sequence[int] = range(len(items))
     for _attempt in range(3):
-        groups = group(items, pending, node_of, default, lambda node: str(node.name))
+        groups = group(items, pending, node_of, default)
         results = yield groups
         for (_node, indexes), result in zip(groups, results, strict=True):
             for i, reply in zip(indexes, result, strict=True):
