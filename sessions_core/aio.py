@@ -85,7 +85,6 @@ class AsyncRedisSessions(SessionsBase):
         self._nodes: dict[str, redis.asyncio.Redis] = {}
         self._loop: asyncio.AbstractEventLoop | None = None  # see _bind
         self._auto: AutoPipeline | None = None
-        self._auto_loop: asyncio.AbstractEventLoop | None = None
         self._loading: dict[str, asyncio.Future[Any]] = {}
         self._read_retry = Retry(
             ExponentialBackoff(cap=0.5, base=0.05),
@@ -219,13 +218,11 @@ class AsyncRedisSessions(SessionsBase):
             return await auto.call(*command)
 
     def _auto_pipeline(self) -> AutoPipeline:
-        """The kept connection of the running loop (see autopipe.py)."""
-        loop = asyncio.get_running_loop()
-        if self._auto is None or self._auto_loop is not loop:
+        """The kept connection of the loop this instance serves (see autopipe.py, _bind)."""
+        if self._auto is None:
             pool = self.redis.connection_pool
             timeout = pool.connection_kwargs.get("socket_timeout")
-            self._auto, self._auto_loop = AutoPipeline(pool, timeout=timeout), loop
-            self._loading = {}
+            self._auto = AutoPipeline(pool, timeout=timeout)
         return self._auto
 
     async def _load(self, auto: AutoPipeline, script: LuaScript) -> None:
@@ -396,7 +393,7 @@ class AsyncRedisSessions(SessionsBase):
             await asyncio.to_thread(self.cache.close)
         for node in self._nodes.values():
             await node.aclose()
-        if self._auto is not None and self._auto_loop is asyncio.get_running_loop():
+        if self._auto is not None and self._loop is asyncio.get_running_loop():
             await self._auto.aclose()
         self._auto = None
         await self.redis.aclose()
