@@ -54,11 +54,18 @@ class DashboardReads(Operations):
         mac = hmac.new(self._handle_key, f"{app}:{token}".encode(), hashlib.sha256)
         return mac.hexdigest()[:24]
 
+    def _cluster_registry(self) -> Plan[list[str] | None]:
+        """A cluster's registered apps (create registers every app there: no Node app writes
+        to a cluster); None when another program's key of another type holds the name."""
+        (found,) = yield Pipe([("HKEYS", self.keys.apps_registry)])
+        if isinstance(found, Exception):
+            return None
+        return sorted(app for app in found if check.APP_RE.fullmatch(app))
+
     def _apps(self) -> Plan[list[str]]:
         k = self.keys
-        if k.cluster:  # every app there is ours: create registers it (no Node on a cluster)
-            (found,) = yield Pipe([("HKEYS", k.apps_registry)])
-            found = [] if isinstance(found, Exception) else found
+        if k.cluster:
+            found = (yield from self._cluster_registry()) or []
         else:
             lengths = [check.APP_MIN_LENGTH, check.APP_MAX_LENGTH]
             found = yield Run(

@@ -38,7 +38,13 @@ class Wipe(DashboardReads):
             raise ValueError(f"batch must be an integer from 1 to {WIPE_BATCH_MAX}")
         k = self.keys
         started = time.time()
-        apps: list[str] = (yield from self._apps()) if k.cluster else []
+        foreign: set[str] = set()
+        apps: list[str] = []
+        if k.cluster:  # the expiry indexes are per bucket: the registry names the apps
+            registered = yield from self._cluster_registry()
+            if registered is None:  # another program's key: reported, nothing to wipe by
+                foreign.add(k.apps_registry)
+            apps = registered or []
         indexes = k.expiry_indexes(apps)
         # Expired means an expiry score below now (a session lives while idle <= ttl).
         counts = [("ZCOUNT", index, "-inf", f"({int(started)}") for index, _, _ in indexes]
@@ -59,7 +65,6 @@ class Wipe(DashboardReads):
         ]
         removed = 0
         per_app: dict[str, int] = {}
-        foreign: set[str] = set()
         while pending:
             replies = yield from self._fan(pending, write=True)
             for taken_counts_skipped in replies:

@@ -258,3 +258,19 @@ def test_a_slot_moved_under_the_library_is_followed(
     finally:
         move_slot(redis_cluster, slot, target, source)
         redis_cluster.wait_until_healthy()
+
+
+def test_a_registry_of_another_type_is_reported_and_nothing_breaks(
+    redis_cluster_url: str, settings: Any, admin_client: Client
+) -> None:
+    settings.REDIS_URL = redis_cluster_url
+    with RedisCluster.from_url(redis_cluster_url, decode_responses=True) as raw:
+        raw.sadd("rs:_apps", APP)  # another program's set where the registry hash would be
+    with RedisSessions(url=redis_cluster_url) as store:
+        token = store.create(app=APP, id="u1", ip="10.0.0.1")["token"]
+        assert store.get(app=APP, token=token) is not None
+        assert store.apps() == []
+        report = store.wipe_pass()
+        assert report["foreign_keys"] == ["rs:_apps"] and report["removed"] == 0
+        assert store.discover_apps() == []
+    assert admin_client.get("/").status_code == 200
