@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import re
+import signal
 import threading
+import time
 from io import StringIO
 
 import pytest
@@ -12,7 +14,7 @@ import redis
 from django.core.management import CommandError, call_command
 from redis.backoff import EqualJitterBackoff
 
-from dashboard.management.commands.wipe_sessions import retry_delay
+from dashboard.management.commands.wipe_sessions import StopFlag, retry_delay
 from project.redis_server import free_port
 from sessions_core import RedisSessions
 
@@ -212,3 +214,21 @@ def test_retry_delays_grow_to_the_cap_and_stay_there_through_a_day_long_outage()
     assert 0.5 <= retry_delay(backoff, 1) <= 1
     assert 30 <= retry_delay(backoff, 10) <= 60
     assert 30 <= retry_delay(backoff, 2000) <= 60  # 2000 failures: a day and a half
+
+
+def test_a_stop_set_by_a_signal_handler_ends_the_wait_at_once() -> None:
+    # The handler runs in the waiting thread itself; threading.Event.set() there could
+    # deadlock on the lock its own wait() held (the service hung on SIGTERM about one run in
+    # eight). StopFlag takes no lock: a flag and a byte on a pipe.
+    stop = StopFlag()
+    previous = signal.signal(signal.SIGALRM, lambda _signum, _frame: stop.set())
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.05)
+        started = time.monotonic()
+        assert stop.wait(30) is True
+        assert time.monotonic() - started < 5
+        assert stop.is_set() and stop.wait(30) is True  # stays set; no second sleep
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+        stop.close()
