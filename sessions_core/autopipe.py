@@ -19,17 +19,12 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Callable
 from typing import Any
 
 import redis
 import redis.asyncio
 
-_hiredis_pack: Callable[[tuple[Any, ...]], bytes] | None
-try:
-    from hiredis import pack_command as _hiredis_pack
-except ImportError:  # hiredis is an optional extra
-    _hiredis_pack = None
+from .wire import pack
 
 
 class AutoPipeline:
@@ -77,7 +72,7 @@ class AutoPipeline:
         batch, self._queued = self._queued, []
         try:
             connection = await self._connect()
-            packed = _pack([args for args, _ in batch], connection)
+            packed = pack([args for args, _ in batch], connection)
             self._waiting.extend(future for _, future in batch)
             batch = []
             writer = connection._writer  # redis-py's send_packed_command adds a task per call
@@ -171,17 +166,6 @@ class AutoPipeline:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         await self._fail(redis.ConnectionError("the sessions store was closed"))
-
-
-def _pack(commands: list[tuple[Any, ...]], connection: Any) -> list[bytes]:
-    """The commands in RESP: hiredis' C packer when installed (redis.asyncio packs in Python,
-    a third of a lone call's client time), else the connection's own."""
-    if _hiredis_pack is not None:
-        try:
-            return [b"".join(_hiredis_pack(command) for command in commands)]
-        except UnicodeEncodeError:  # an id another program stored as invalid UTF-8
-            pass
-    return list(connection.pack_commands(commands))
 
 
 def _resumable(connection: Any) -> bool:

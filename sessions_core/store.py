@@ -4,7 +4,6 @@ shared with `AsyncRedisSessions`; this module only runs them."""
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -39,6 +38,7 @@ from .types import (
     WipeReport,
 )
 from .wipe import BATCH, WIPE_BATCH_MAX
+from .wire import KeptConnections
 
 __all__ = ["BATCH", "KILLALL_BATCH", "KILLSOID_BATCH", "WIPE_BATCH_MAX", "RedisSessions"]
 
@@ -86,9 +86,7 @@ class RedisSessions(SessionsBase):
         self._read_retry = Retry(
             ExponentialBackoff(cap=0.5, base=0.05), read_retries, supported_errors=CONNECTION_FAULTS
         )
-        self._own: dict[int, tuple[Any, Any]] = {}  # id(pool) -> (pool, connection): _eval_once
-        self._own_pid = 0
-        self._own_lock = threading.Lock()
+        self._wire = KeptConnections()
         self._start_cache(
             self._new_client if client is None else self._client_like_given,
             cachetime=cachetime,
@@ -175,78 +173,37 @@ class RedisSessions(SessionsBase):
         return StoreUnavailable(f"Redis is unreachable ({type(error).__name__}): {self._where()}")
 
     def _eval(self, run: Run) -> Any:
-        """EVALSHA, and on NOSCRIPT (a restarted or flushed server) load the script, retry."""
+        """One script call's reply; an error reply raised."""
         if isinstance(self.redis, redis.cluster.RedisCluster):
             reply = self._cluster_one(run)
-            if isinstance(reply, Exception):
-                raise reply
-            return reply
-        try:
-            return self._eval_once(run)
-        except NoScriptError:
-            self.redis.script_load(run.script.source)
-            return self._eval_once(run)
-
-    def _eval_once(self, run: Run, client: Any = None) -> Any:
-        """EVALSHA on a connection this instance keeps checked out of `client`'s pool (one
-        per pool: the server's, or on a cluster each node's), when no other thread uses it.
-
-        The pool's per-command bookkeeping (checkout and return under a lock, metrics, retry
-        wrappers) is about a fifth of a get's latency. Other threads go through the pool as
-        before; a forked child gets its own connections.
-        """
-        client = self.redis if client is None else client
-        command = ("EVALSHA", run.script.sha, len(run.keys), *run.keys, *run.args)
-        pool = getattr(client, "connection_pool", None)
-        if pool is None or not self._own_lock.acquire(blocking=False):
-            return client.execute_command(*command)
-        try:
-            if self._own_pid != os.getpid():
-                # Connections inherited over fork belong to the parent: never touch them.
-                self._own, self._own_pid = {}, os.getpid()
-            kept = self._own.get(id(pool))
-            if kept is None:
-                kept = self._own[id(pool)] = (pool, pool.get_connection())
-            connection = kept[1]
-            try:
-                try:  # the pool's own check: data waiting means the server restarted or erred
-                    if connection.can_read():
-                        raise redis.ConnectionError("data waiting on an idle connection")
-                except CONNECTION_FAULTS:
-                    connection.disconnect()
-                    connection.connect()
-                connection.send_command(*command)
-                return connection.read_response()
-            except redis.ResponseError:
-                raise  # an error reply was read whole: the connection stays usable
-            except BaseException:
-                connection.disconnect()  # never leave half a reply for the next call
-                raise
-        finally:
-            self._own_lock.release()
+        else:
+            reply = self._on(self.redis, [run], run.write)[0]
+        if isinstance(reply, Exception):
+            raise reply
+        return reply
 
     def _pipe(self, request: Pipe) -> list[Any]:
         if isinstance(self.redis, redis.cluster.RedisCluster):
-            return self._cluster(request.items)
-        return self._pipe_on(self.redis, request.items)
+            return self._cluster(request.items, request.write)
+        return self._on(self.redis, request.items, request.write)
 
     def _cluster_one(self, run: Run) -> Any:
         """One script call on a cluster: straight to the node of its slot; through `_cluster`
         (slot map refreshed, sent again) only when that node redirects it."""
         cluster = self.redis
         if self._stale_slots or not run.keys:
-            return self._cluster([run])[0]
+            return self._cluster([run], run.write)[0]
         node = cluster.nodes_manager.get_node_from_slot(cluster.keyslot(run.keys[0]))
         try:
-            reply = self._one_on(node.redis_connection, run)
+            (reply,) = self._on(node.redis_connection, [run], run.write)
         except (*CONNECTION_FAULTS, *routing.BUSY):
             self._stale_slots = True  # a node is gone: ask for the slot map next time
             raise
         if isinstance(reply, (*routing.REDIRECTS, *routing.BUSY)):
-            return self._cluster([run])[0]  # it did not run
+            return self._cluster([run], run.write)[0]  # it did not run
         return reply
 
-    def _cluster(self, items: Sequence[Run | Command]) -> list[Any]:
+    def _cluster(self, items: Sequence[Run | Command], write: bool) -> list[Any]:
         """The items on a cluster: one pipeline per node, the nodes at once (routing.py)."""
         cluster = self.redis
         if self._stale_slots:
@@ -258,9 +215,7 @@ class RedisSessions(SessionsBase):
 
         def on_node(group: tuple[Any, list[int]]) -> list[Any]:
             node, indexes = group
-            if len(indexes) == 1:  # a plain call costs less than a pipeline of one
-                return [self._one_on(node.redis_connection, items[indexes[0]])]
-            return self._pipe_on(node.redis_connection, [items[i] for i in indexes])
+            return self._on(node.redis_connection, [items[i] for i in indexes], write)
 
         def run(groups: routing.Groups) -> list[list[Any]]:
             if len(groups) == 1:
@@ -284,46 +239,24 @@ class RedisSessions(SessionsBase):
             self._stale_slots = True  # a node is gone: ask for the slot map next time
             raise
 
-    def _one_on(self, client: redis.Redis, item: Run | Command) -> Any:
-        """One item's reply (an error reply in place), loading its script on NOSCRIPT."""
-        try:
-            if not isinstance(item, Run):
-                return client.execute_command(*item)  # type: ignore[no-untyped-call]
-            try:
-                return self._eval_once(item, client)
-            except NoScriptError:
-                client.script_load(item.script.source)
-                return self._eval_once(item, client)
-        except redis.ResponseError as error:
-            return error
-
-    def _pipe_on(self, client: redis.Redis, items: Sequence[Run | Command]) -> list[Any]:
-        """Every item in one pipelined round trip; replies in order, error replies in place.
-
-        Script calls answered NOSCRIPT did not run: they are sent again once loaded.
-        """
-        replies: list[Any] = [None] * len(items)
-        pending: Sequence[int] = range(len(items))
-        for _attempt in range(2):
-            pipe = client.pipeline(transaction=False)
-            for i in pending:
-                item = items[i]
-                if isinstance(item, Run):
-                    pipe.execute_command(  # type: ignore[no-untyped-call]
-                        "EVALSHA", item.script.sha, len(item.keys), *item.keys, *item.args
-                    )
-                else:
-                    pipe.execute_command(*item)  # type: ignore[no-untyped-call]
-            noscript: list[int] = []
-            for i, reply in zip(pending, pipe.execute(raise_on_error=False), strict=True):
-                replies[i] = reply
-                if isinstance(reply, NoScriptError):
-                    noscript.append(i)
-            if not noscript:
+    def _on(self, client: redis.Redis, items: Sequence[Run | Command], write: bool) -> list[Any]:
+        """Every item in one round trip to `client`'s server (wire.py); replies in order,
+        error replies in place. Script calls answered NOSCRIPT (a restarted or flushed
+        server) did not run: they are sent again once loaded."""
+        commands = [routing.command(item) for item in items]
+        replies = self._wire.exchange(client, commands, write=write)
+        for reply in replies:
+            if isinstance(reply, NoScriptError):
                 break
-            for source in {items[i].script.source for i in noscript}:  # type: ignore[union-attr]
-                client.script_load(source)
-            pending = noscript
+        else:
+            return replies
+        noscript = [i for i, reply in enumerate(replies) if isinstance(reply, NoScriptError)]
+        for source in {items[i].script.source for i in noscript}:  # type: ignore[union-attr]
+            client.script_load(source)
+        commands = [routing.command(items[i]) for i in noscript]
+        again = self._wire.exchange(client, commands, write=write)
+        for i, reply in zip(noscript, again, strict=True):
+            replies[i] = reply
         return replies
 
     # -- the original's operations --------------------------------------------------------------
@@ -395,11 +328,7 @@ class RedisSessions(SessionsBase):
         """Stop the cache listener and close the connections."""
         if self.cache is not None:
             self.cache.close()
-        with self._own_lock:
-            if self._own_pid == os.getpid():
-                for pool, connection in self._own.values():
-                    pool.release(connection)
-            self._own = {}
+        self._wire.close()
         if self._fan_out is not None:
             self._fan_out.shutdown()
         self.redis.close()

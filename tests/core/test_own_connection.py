@@ -1,4 +1,5 @@
-"""`get` and `create` run on a connection the instance keeps, and stay correct doing so."""
+"""Single calls and batches run on a connection the instance keeps (wire.py), and stay correct
+doing so."""
 
 from __future__ import annotations
 
@@ -36,6 +37,21 @@ def test_a_write_right_after_a_redis_restart_succeeds_on_a_fresh_connection(
 
         session = rs.get(app=APP, token=token)
         assert session is not None and session["id"] == "u2"
+
+
+def test_a_read_right_after_a_redis_restart_goes_again_at_once_without_a_retry(
+    tmp_path: Path,
+) -> None:
+    # A read skips the idle check a write makes; a kept connection the restart closed is
+    # found at the read and the read sent again on a new one, not left to the retries.
+    with RedisServer(tmp_path) as server, RedisSessions(url=server.url, read_retries=0) as rs:
+        token = rs.create(app=APP, id="u1", ip="10.0.0.1")["token"]
+        assert rs.get(app=APP, token=token) is not None
+        server.stop()
+        server.start()  # not persistent: the session is gone, the script cache too
+
+        assert rs.get(app=APP, token=token) is None
+        assert rs.get_many(app=APP, tokens=[token]) == [None]
 
 
 def test_threads_sharing_an_instance_each_get_their_own_sessions(rs: RedisSessions) -> None:
