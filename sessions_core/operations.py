@@ -13,7 +13,7 @@ from .errors import KillInterrupted, StoreUnavailable
 from .keys import Keys
 from .plans import Arg, Command, Key, Pipe, Plan, Run
 from .scripts import script
-from .tokens import new_token
+from .tokens import new_token, new_tokens
 from .types import Activity, DValue, Killed, NewSession, Session, Sessions, Token
 
 KILLALL_BATCH = 1000  # sessions per killall script call: 5-8 ms of Redis time (README)
@@ -23,7 +23,7 @@ HMGET_CHUNK = 1000  # sessions read per pipelined round trip
 # time each, so a batch never holds Redis long, while 1000 sessions take 10 calls, not 1000.
 CREATE_CHUNK = 100
 GET_CHUNK = 100
-NewFields = tuple[str, str, str, int, str, str]  # token, id, ip, ttl, d as JSON, no_resave
+NewFields = tuple[str, str, int, str, str]  # id, ip, ttl, d as JSON, no_resave
 
 
 class Operations:
@@ -79,87 +79,82 @@ class Operations:
         no_resave: bool,
     ) -> Plan[Token]:
         app = check.app(app)
-        new = self._new_session(app=app, id=id, ip=ip, ttl=ttl, d=d, no_resave=no_resave)
+        fields = self._new_fields(id, ip, ttl, d, no_resave)
+        token = new_token(self._token_head(app, fields[0]))
         register = self._register(app)
         if register:
-            parse.checked((yield Pipe([self._create_call(app, [new]), *register], write=True)))
+            create = self._create_call(app, [token], [fields])
+            parse.checked((yield Pipe([create, *register], write=True)))
         else:
-            yield self._create_call(app, [new])
-        return {"token": new[0]}
+            yield self._create_call(app, [token], [fields])
+        return {"token": token}
 
     def _create_many(self, *, app: str, sessions: Iterable[NewSession]) -> Plan[list[Token]]:
         app = check.app(app)
         if isinstance(sessions, str | bytes | Mapping):
             raise TypeError("sessions must be an iterable of session dicts")
         sessions = list(sessions)  # a generator is read once
-        if not all(isinstance(s, Mapping) for s in sessions):
+        if not all(type(s) is dict or isinstance(s, Mapping) for s in sessions):
             raise TypeError("sessions must be an iterable of session dicts")
-        new = [
-            self._new_session(
-                app=app,
-                id=s.get("id"),
-                ip=s.get("ip"),
-                ttl=s.get("ttl"),
-                d=s.get("d"),
-                no_resave=s.get("no_resave", False),
-            )
+        new = self._new_fields
+        fields = [
+            new(s.get("id"), s.get("ip"), s.get("ttl"), s.get("d"), s.get("no_resave", False))
             for s in sessions
         ]
-        calls = [self._create_call(app, chunk) for chunk in self._by_bucket(new, CREATE_CHUNK)]
+        heads = [self._token_head(app, f[0]) for f in fields] if self.keys.cluster else None
+        tokens = new_tokens(len(fields), heads)
+        calls = [
+            self._create_call(app, [tokens[i] for i in chunk], [fields[i] for i in chunk])
+            for chunk in self._by_bucket(tokens, CREATE_CHUNK)
+        ]
         if calls:
             parse.checked((yield Pipe([*calls, *self._register(app)], write=True)))
-        return [{"token": fields[0]} for fields in new]
+        return [{"token": token} for token in tokens]
 
-    def _new_session(
-        self,
-        *,
-        app: str,
-        id: str,
-        ip: str,
-        ttl: int | None,
-        d: Mapping[str, DValue] | None,
-        no_resave: bool,
-    ) -> NewFields:
-        """A new session's create.lua arguments, its input checked: token, id, ip, ttl, d
-        as JSON text and no_resave."""
+    def _token_head(self, app: str, id: str) -> str:
+        """What a new token of `id` starts with: on a cluster, its bucket."""
+        return self.keys.token_head(self.keys.of_id(app, id)) if self.keys.cluster else ""
+
+    @staticmethod
+    def _new_fields(id: Any, ip: Any, ttl: Any, d: Any, no_resave: Any) -> NewFields:
+        """A new session's create.lua arguments but its token, its input checked: id, ip,
+        ttl, d as JSON text ('' for none) and no_resave ('1' or '')."""
         id = check.new_user_id(id)
         ip = check.ip(ip)
         ttl_s = check.ttl(ttl)
-        head = self.keys.token_head(self.keys.of_id(app, id)) if self.keys.cluster else ""
-        data = {} if d is None else check.d(d)
-        resave = check.no_resave(no_resave)
-        kept = {key: value for key, value in data.items() if value is not None}
-        d_text = check.d_text(kept) if kept else ""
-        return new_token(head), id, ip, ttl_s, d_text, "1" if resave else ""
+        d_text = ""
+        if d is not None:
+            kept = {key: value for key, value in check.d(d).items() if value is not None}
+            d_text = check.d_text(kept) if kept else ""
+        return id, ip, ttl_s, d_text, "1" if check.no_resave(no_resave) else ""
 
-    def _create_call(
-        self, app: str, sessions: Sequence[tuple[str, str, str, int, str, str]]
-    ) -> Run:
-        """One create.lua call making `sessions` (from `_new_session`, all of one bucket) in
-        one atomic step."""
+    def _create_call(self, app: str, tokens: Sequence[str], fields: Sequence[NewFields]) -> Run:
+        """One create.lua call making the sessions `tokens` (all of one bucket) with `fields`
+        (from `_new_fields`) in one atomic step."""
         k = self.keys
-        b = k.of_token(app, sessions[0][0])
+        b = k.of_token(app, tokens[0])
         keys: list[Key] = [b.sessions, b.users, b.expiry]
         if not k.cluster:
             keys.append(k.apps_registry)
         args: list[Arg] = [app, "" if k.cluster else "1"]
-        for fields in sessions:
-            token, id = fields[0], fields[1]
-            keys += [b.session(token), b.user_tokens(id)]
-            args += fields
+        prefix = b.prefix
+        for token, new in zip(tokens, fields, strict=True):
+            keys += (prefix + token, b.user_tokens(new[0]))
+            args.append(token)
+            args += new
         return Run(script("create"), keys, args, write=True)
 
     # -- get and set --------------------------------------------------------------------------
 
-    def _by_bucket(self, items: Sequence[Any], chunk: int) -> list[Sequence[Any]]:
-        """`items` (tokens, or new sessions led by their token) in chunks of at most `chunk`,
-        each of one bucket; the whole list in order when an app is one bucket."""
+    def _by_bucket(self, tokens: Sequence[str], chunk: int) -> list[Sequence[int]]:
+        """The indexes of `tokens` in chunks of at most `chunk`, each of one bucket; in order
+        when an app is one bucket."""
         if not self.keys.cluster:
-            return [items[start : start + chunk] for start in range(0, len(items), chunk)]
-        groups: dict[int, list[Any]] = {}
-        for item in items:
-            token = item if isinstance(item, str) else item[0]
-            groups.setdefault(self.keys.of_token("", token).index, []).append(item)
+            n = len(tokens)
+            return [range(start, min(start + chunk, n)) for start in range(0, n, chunk)]
+        groups: dict[int, list[int]] = {}
+        for i, token in enumerate(tokens):
+            groups.setdefault(self.keys.of_token("", token).index, []).append(i)
         return [
             g[start : start + chunk] for g in groups.values() for start in range(0, len(g), chunk)
         ]
@@ -178,17 +173,19 @@ class Operations:
     def _get(self, *, app: str, token: str) -> Plan[Session | None]:
         app = check.app(app)
         token = check.token(token)
+        cache = self.cache
+        if cache is None:
+            (reply,) = yield self._touch_call(app, [token])
+            return parse.touched(reply)
         cache_key = self.keys.cache_message(app, token)
-        read_at = 0
-        if self.cache is not None:
-            cached = self.cache.get(cache_key)
-            if cached is not None:
-                return cached
-            read_at = self.cache.tick()
+        cached = cache.get(cache_key)
+        if cached is not None:
+            return cached
+        read_at = cache.tick()
         (reply,) = yield self._touch_call(app, [token])
         found = parse.touched(reply)
-        if found is not None and self.cache is not None:
-            self.cache.put(cache_key, found, read_at)
+        if found is not None:
+            cache.put(cache_key, found, read_at)
         return found
 
     def _get_many(self, *, app: str, tokens: Sequence[str]) -> Plan[list[Session | None]]:
@@ -211,10 +208,11 @@ class Operations:
                     missing.append(i)
         if not missing:
             return results
-        chunks = self._by_bucket([(tokens[i], i) for i in missing], GET_CHUNK)
-        calls = [self._touch_call(app, [token for token, _ in chunk]) for chunk in chunks]
+        wanted = [tokens[i] for i in missing]
+        chunks = self._by_bucket(wanted, GET_CHUNK)
+        calls = [self._touch_call(app, [wanted[j] for j in chunk]) for chunk in chunks]
         replies = [reply for chunk in parse.checked((yield Pipe(calls))) for reply in chunk]
-        order = [i for chunk in chunks for _, i in chunk]
+        order = [missing[j] for chunk in chunks for j in chunk]
         for i, reply in zip(order, replies, strict=True):
             found = parse.touched(reply)
             results[i] = found

@@ -10,6 +10,7 @@ import os
 import secrets
 import threading
 import time
+from collections.abc import Sequence
 
 ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYabcdefghijklmnopqrstuvwxyz0123456789"
 RANDOM_LENGTH = 55
@@ -45,10 +46,12 @@ def _time_suffix() -> str:
     return last[1]
 
 
-# Random letters are drawn 4 KiB of CSPRNG bytes at a time, per thread: one `secrets` call and
-# one translate serve about 70 tokens (a token's own call cost more than the rest of a create).
-# A forked child forgets its parent's letters, or both would hand out the same tokens.
+# Random letters are drawn 4 KiB of CSPRNG bytes at a time (more for a big batch), per thread:
+# one `secrets` call and one translate serve about 70 tokens (a token's own call cost more than
+# the rest of a create). A forked child forgets its parent's letters, or both would hand out
+# the same tokens.
 _letters = threading.local()
+_BLOCK = 4096
 
 
 def _forget_letters() -> None:
@@ -63,8 +66,10 @@ def _random_letters(count: int) -> str:
     pool: str = getattr(_letters, "pool", "")
     start: int = getattr(_letters, "start", 0)
     if len(pool) - start < count:
-        fresh = secrets.token_bytes(4096).translate(_TABLE, _REJECT).decode("ascii")
-        pool, start = pool[start:] + fresh, 0
+        pool, start = pool[start:], 0
+        while len(pool) < count:  # 61 of 256 byte values are rejected: draw until enough
+            wanted = max(_BLOCK, (count - len(pool)) * 5 // 4)
+            pool += secrets.token_bytes(wanted).translate(_TABLE, _REJECT).decode("ascii")
         _letters.pool = pool
     _letters.start = start + count
     return pool[start : start + count]
@@ -75,3 +80,17 @@ def new_token(head: str = "") -> str:
     the length at 64 until the year 5188."""
     suffix = _time_suffix()
     return head + _random_letters(TOKEN_LENGTH - len(suffix) - len(head)) + suffix
+
+
+def new_tokens(count: int, heads: Sequence[str] | None = None) -> list[str]:
+    """`count` fresh tokens, the i-th starting with `heads[i]` when given: `new_token` for a
+    batch, its letters drawn at once."""
+    suffix = _time_suffix()
+    size = TOKEN_LENGTH - len(suffix)  # a head takes the place of as many letters
+    letters = _random_letters(size * count)
+    if heads is None:
+        return [letters[at : at + size] + suffix for at in range(0, size * count, size)]
+    return [
+        head + letters[at + len(head) : at + size] + suffix
+        for head, at in zip(heads, range(0, size * count, size), strict=True)
+    ]
