@@ -9,7 +9,7 @@ import threading
 from collections import Counter
 
 from sessions_core.keys import ClusterKeys
-from sessions_core.tokens import ALPHABET, new_token
+from sessions_core.tokens import ALPHABET, new_token, new_tokens
 
 FORMAT = re.compile(r"[A-Ya-z0-9]{55}Z[0-9a-z]+")
 
@@ -18,6 +18,22 @@ def test_tokens_have_the_original_format_and_never_repeat() -> None:
     tokens = [new_token() for _ in range(20_000)]  # many refills of the letter block
     assert all(len(t) == 64 and FORMAT.fullmatch(t) for t in tokens)
     assert len(set(tokens)) == len(tokens)
+
+
+def test_a_batch_of_tokens_larger_than_a_letter_block_has_the_format_and_never_repeats() -> None:
+    tokens = new_tokens(5000) + new_tokens(1) + [new_token()]  # 5000 need 67 blocks of letters
+    assert len(tokens) == 5002
+    assert all(len(t) == 64 and FORMAT.fullmatch(t) for t in tokens)
+    assert len(set(tokens)) == len(tokens)
+
+
+def test_a_batch_of_tokens_starts_each_with_its_head() -> None:
+    keys = ClusterKeys("rs", 64)
+    buckets = [keys.buckets("shop")[i] for i in (0, 1, 37, 63, 1)]
+    tokens = new_tokens(5, [keys.token_head(b) for b in buckets])
+    assert all(len(t) == 64 for t in tokens)
+    assert [keys.of_token("shop", t) for t in tokens] == buckets
+    assert len(set(tokens)) == 5
 
 
 def test_the_random_letters_are_uniform() -> None:
