@@ -79,16 +79,18 @@ for i = 1, count do
   sessions[i] = false
   if s[1] then
     -- Counters and times another program wrote as non-integers: refused before any write.
-    local numbers = {}
-    for j, field in ipairs({2, 3, 4, 6}) do
-      numbers[j] = s[field] and int_field(s[field]) or (not s[field] and 0)
-      if not numbers[j] then
-        return redis.error_reply('CORRUPT session fields r, w, ttl and la must hold integers')
-      end
+    -- (One field at a time, unrolled: a loop over a table of field numbers cost 0.5 µs.)
+    local r, w, ttl, la = s[2], s[3], s[4], s[6]
+    r = r and int_field(r) or (not r and 0)
+    w = w and int_field(w) or (not w and 0)
+    ttl = ttl and int_field(ttl) or (not ttl and 0)
+    la = la and int_field(la) or (not la and 0)
+    if not (r and w and ttl and la) then
+      return redis.error_reply('CORRUPT session fields r, w, ttl and la must hold integers')
     end
     -- Sent back as integers: the client need not parse them again.
-    s[2], s[3], s[4], s[6] = numbers[1], numbers[2], numbers[3], numbers[4]
-    local ttl, idle = numbers[3], now - numbers[4]
+    s[2], s[3], s[4], s[6] = r, w, ttl, la
+    local idle = now - la
     if ttl >= idle then
       sessions[i] = s
       live[#live + 1] = {i, ttl, idle}
