@@ -25,7 +25,8 @@ of the 4.0.0 layout.
 from __future__ import annotations
 
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import lru_cache
 
 from .tokens import ALPHABET
 
@@ -41,29 +42,35 @@ _DIGIT = {c: i for i, c in enumerate(ALPHABET.decode())} | {"Z": 0}
 @dataclass(frozen=True, slots=True)
 class Bucket:
     """The keys of one part of an app: the whole app on a standalone server (the 4.0.0 keys),
-    one of its buckets on a cluster (all under one hash tag, so in one slot)."""
+    one of its buckets on a cluster (all under one hash tag, so in one slot). Made once per
+    app (and bucket) and kept (`_bucket`): a get asks for one."""
 
     prefix: str  # session hashes are prefix + token
     expiry: str  # zset {app}:{token}:{id} -> expiry time
     index: int = 0
+    sessions: str = field(init=False)  # zset {token}:{id} -> last activity
+    users: str = field(init=False)  # zset {id} -> last activity
+    user_tokens_prefix: str = field(init=False)
 
-    @property
-    def sessions(self) -> str:
-        return self.prefix + SESSIONS_SUFFIX
-
-    @property
-    def users(self) -> str:
-        return self.prefix + USERS_SUFFIX
-
-    @property
-    def user_tokens_prefix(self) -> str:
-        return self.prefix + USER_TOKENS_INFIX
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "sessions", self.prefix + SESSIONS_SUFFIX)
+        object.__setattr__(self, "users", self.prefix + USERS_SUFFIX)
+        object.__setattr__(self, "user_tokens_prefix", self.prefix + USER_TOKENS_INFIX)
 
     def session(self, token: str) -> str:
         return self.prefix + token
 
     def user_tokens(self, id: str) -> str | bytes:
-        return Keys.wire(self.prefix + USER_TOKENS_INFIX + id)
+        return Keys.wire(self.user_tokens_prefix + id)
+
+
+@lru_cache(maxsize=4096)
+def _bucket(namespace: str, app: str, index: int | None) -> Bucket:
+    """An app's bucket `index` on a cluster, or with None the whole app (4.0.0 layout)."""
+    if index is None:
+        return Bucket(f"{namespace}:{app}:", f"{namespace}:SESSIONS")
+    prefix = f"{namespace}:{{{app}:{index:02d}}}:"
+    return Bucket(prefix, prefix + EXPIRY_SUFFIX, index)
 
 
 @dataclass(frozen=True)
@@ -80,7 +87,7 @@ class Keys:
         return [self._whole(app)]
 
     def _whole(self, app: str) -> Bucket:
-        return Bucket(self.app_prefix(app), self.all_sessions)
+        return _bucket(self.namespace, app, None)
 
     def of_id(self, app: str, id: str) -> Bucket:
         """The bucket holding every session of `id` in `app`."""
@@ -204,8 +211,7 @@ class ClusterKeys(Keys):
         return f"{self.namespace}:_buckets"
 
     def _bucket(self, app: str, index: int) -> Bucket:
-        prefix = f"{self.namespace}:{{{app}:{index:02d}}}:"
-        return Bucket(prefix, prefix + EXPIRY_SUFFIX, index)
+        return _bucket(self.namespace, app, index)
 
     def buckets(self, app: str) -> list[Bucket]:
         return [self._bucket(app, i) for i in range(self.bucket_count)]
