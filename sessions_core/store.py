@@ -79,7 +79,10 @@ class RedisSessions(SessionsBase):
         self._own_client = client is None
         self.redis: Any = client or self._new_client()
         # Whether the server is a cluster is asked at the first request (a URL of any node).
-        self._layout_pending = self._own_client or isinstance(client, redis.cluster.RedisCluster)
+        # Kept, not asked per call: isinstance against RedisCluster (a typing Protocol's
+        # metaclass) costs 0.35 µs.
+        self._on_cluster = isinstance(client, redis.cluster.RedisCluster)
+        self._layout_pending = self._own_client or self._on_cluster
         self._layout_lock = threading.Lock()
         self._stale_slots = False
         self._fan_out: ThreadPoolExecutor | None = None
@@ -101,8 +104,8 @@ class RedisSessions(SessionsBase):
         """For the cache listener: a client on the caller's pool (so on the caller's server,
         not on `url`); closing it leaves the caller's connections alone. On a cluster, a node
         (a PUBLISH reaches the subscribers of every node)."""
-        if isinstance(self.redis, redis.cluster.RedisCluster):
-            node = self.redis.get_default_node()  # type: ignore[no-untyped-call]
+        if self._on_cluster:
+            node = self.redis.get_default_node()
             return redis.Redis(connection_pool=node.redis_connection.connection_pool)
         return redis.Redis(connection_pool=self.redis.connection_pool)
 
@@ -112,12 +115,13 @@ class RedisSessions(SessionsBase):
         with self._layout_lock:
             if not self._layout_pending:
                 return
-            if self._own_client and not isinstance(self.redis, redis.cluster.RedisCluster):
+            if self._own_client and not self._on_cluster:
                 if not connect.is_cluster_url(self._url) or not self._probe_cluster():
                     self._layout_pending = False
                     return
                 standalone = self.redis
                 self.redis = connect.sync_cluster(self._url, socket_timeout=self._socket_timeout)
+                self._on_cluster = True
                 standalone.close()
             self.keys = self._run_plan(self._cluster_layout())
             self._layout_pending = False
@@ -174,7 +178,7 @@ class RedisSessions(SessionsBase):
 
     def _eval(self, run: Run) -> Any:
         """One script call's reply; an error reply raised."""
-        if isinstance(self.redis, redis.cluster.RedisCluster):
+        if self._on_cluster:
             reply = self._cluster_one(run)
         else:
             reply = self._on(self.redis, [run], run.write)[0]
@@ -183,7 +187,7 @@ class RedisSessions(SessionsBase):
         return reply
 
     def _pipe(self, request: Pipe) -> list[Any]:
-        if isinstance(self.redis, redis.cluster.RedisCluster):
+        if self._on_cluster:
             return self._cluster(request.items, request.write)
         return self._on(self.redis, request.items, request.write)
 
@@ -243,8 +247,7 @@ class RedisSessions(SessionsBase):
         """Every item in one round trip to `client`'s server (wire.py); replies in order,
         error replies in place. Script calls answered NOSCRIPT (a restarted or flushed
         server) did not run: they are sent again once loaded."""
-        commands = [routing.command(item) for item in items]
-        replies = self._wire.exchange(client, commands, write=write)
+        replies = self._wire.exchange(client, list(map(routing.command, items)), write=write)
         for reply in replies:
             if isinstance(reply, NoScriptError):
                 break
