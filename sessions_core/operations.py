@@ -163,8 +163,11 @@ class Operations:
         """One touch.lua call: a get of `tokens` (of one bucket), or with `args` (changes) a
         set of one."""
         b = self.keys.of_token(app, tokens[0])
-        keys = [b.sessions, b.users, b.expiry]
-        keys += [b.prefix + token for token in tokens]
+        prefix = b.prefix
+        if len(tokens) == 1:  # a get or a set: no list comprehension (0.2 µs of a get)
+            keys = [b.sessions, b.users, b.expiry, prefix + tokens[0]]
+        else:
+            keys = [b.sessions, b.users, b.expiry, *[prefix + token for token in tokens]]
         if args:
             head: list[Arg] = [app, "w", self._channel(), check.MAX_D_BYTES]
             return Run(script("touch"), keys, [*head, *tokens, *args], write=True)

@@ -30,7 +30,7 @@ def pack(commands: Sequence[tuple[Any, ...]], connection: Any) -> list[bytes]:
     2 µs a script call), else the connection's own."""
     if _hiredis_pack is not None:
         try:
-            return [b"".join([_hiredis_pack(command) for command in commands])]
+            return [b"".join(map(_hiredis_pack, commands))]
         except UnicodeEncodeError:  # an id another program stored as invalid UTF-8
             pass
     return list(connection.pack_commands(commands))
@@ -68,6 +68,19 @@ def _stale(connection: Any) -> bool:
         return True
 
 
+# Forks seen by this process's line: a child's kept connections are its parent's, never to be
+# touched (os.getpid() per call is a system call).
+_forks = 0
+
+
+def _forked() -> None:
+    global _forks
+    _forks += 1
+
+
+os.register_at_fork(after_in_child=_forked)
+
+
 class KeptConnections:
     """One connection per pool (the server's, or on a cluster each node's), kept checked out
     and used by whichever thread finds it free; a thread that finds it busy checks one out of
@@ -75,7 +88,7 @@ class KeptConnections:
 
     def __init__(self) -> None:
         self._kept: dict[int, tuple[Any, Any]] = {}  # id(pool) -> (pool, connection)
-        self._pid = 0
+        self._forks = _forks
         self._lock = threading.Lock()
 
     def exchange(
@@ -97,8 +110,8 @@ class KeptConnections:
             finally:
                 pool.release(connection)
         try:
-            if self._pid != os.getpid():
-                self._kept, self._pid = {}, os.getpid()
+            if self._forks != _forks:
+                self._kept, self._forks = {}, _forks
             kept = self._kept.get(id(pool))
             if kept is None:
                 kept = self._kept[id(pool)] = (pool, pool.get_connection())
@@ -123,7 +136,7 @@ class KeptConnections:
     def close(self) -> None:
         """Hand the kept connections back to their pools."""
         with self._lock:
-            if self._pid == os.getpid():
+            if self._forks == _forks:
                 for pool, connection in self._kept.values():
                     pool.release(connection)
             self._kept = {}
