@@ -21,12 +21,15 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import redis
 from redis.cluster import ClusterNode
 
 from project.redis_server import end_process, free_port, redis_server_binary
+
+if TYPE_CHECKING:
+    from project.tls import TlsFiles
 
 HOST = "127.0.0.1"
 SLOTS = 16384
@@ -66,10 +69,13 @@ class RedisProcess:
     """One redis-server child process on 127.0.0.1:<port> (a data node or a sentinel), started
     with `args` after the binary; its log in `logfile`. `start()` returns once it answers PING."""
 
-    def __init__(self, port: int, args: Sequence[str], logfile: Path) -> None:
+    def __init__(
+        self, port: int, args: Sequence[str], logfile: Path, tls: TlsFiles | None = None
+    ) -> None:
         self.port = port
         self.args = list(args)
         self.logfile = logfile
+        self.tls = tls  # it serves TLS only, with these files
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -84,6 +90,7 @@ class RedisProcess:
             socket_timeout=timeout,
             socket_connect_timeout=timeout,
             decode_responses=True,
+            **(self.tls.client_kwargs() if self.tls else {}),
         )
 
     def start(self, timeout: float = 10.0) -> None:
@@ -171,12 +178,19 @@ def _slot_ranges(fields: list[str]) -> tuple[tuple[int, int], ...]:
 class RedisClusterServers:
     """A Redis Cluster of `masters` masters with `replicas` replicas each, on 127.0.0.1."""
 
-    def __init__(self, masters: int = 3, replicas: int = 1, node_timeout_ms: int = 2000) -> None:
+    def __init__(
+        self,
+        masters: int = 3,
+        replicas: int = 1,
+        node_timeout_ms: int = 2000,
+        tls: TlsFiles | None = None,
+    ) -> None:
         if masters < 3:
             raise ValueError("redis-cli --cluster create needs at least 3 masters")
         self.master_count = masters
         self.replicas_per_master = replicas
         self.node_timeout_ms = node_timeout_ms
+        self.tls = tls  # TLS only, for clients, the cluster bus and replication alike
         self.dir: Path | None = None
         self.nodes: dict[int, RedisProcess] = {}
         self._node_ids: dict[int, str] = {}
@@ -188,9 +202,12 @@ class RedisClusterServers:
     def ports(self) -> list[int]:
         return list(self.nodes)
 
+    def _url(self, port: int) -> str:
+        return self.tls.url(port, HOST) if self.tls else f"redis://{HOST}:{port}/0"
+
     @property
     def urls(self) -> list[str]:
-        return [f"redis://{HOST}:{port}/0" for port in self.nodes]
+        return [self._url(port) for port in self.nodes]
 
     @property
     def startup_nodes(self) -> list[ClusterNode]:
@@ -200,7 +217,7 @@ class RedisClusterServers:
     def url(self) -> str:
         """The URL of one node (a running one): enough for a cluster client to find the rest."""
         port = next((port for port, node in self.nodes.items() if node.alive), self.ports[0])
-        return f"redis://{HOST}:{port}/0"
+        return self._url(port)
 
     def node_id(self, port: int) -> str:
         return self._node_ids[port]
@@ -260,8 +277,9 @@ class RedisClusterServers:
         args = [
             "--bind",
             HOST,
-            "--port",
+            *(["--port", "0", "--tls-port"] if self.tls else ["--port"]),
             str(port),
+            *(self.tls_args() if self.tls else []),
             "--dir",
             str(node_dir),
             "--logfile",
@@ -288,11 +306,16 @@ class RedisClusterServers:
             "--cluster-replica-validity-factor",
             "0",
         ]
-        return RedisProcess(port, args, node_dir / "redis.log")
+        return RedisProcess(port, args, node_dir / "redis.log", self.tls)
+
+    def tls_args(self) -> list[str]:
+        assert self.tls is not None
+        return [*self.tls.server_args(), "--tls-cluster", "yes", "--tls-replication", "yes"]
 
     def _create(self, timeout: float) -> None:
         command = [
             redis_cli_binary(),
+            *(["--tls", "--cacert", str(self.tls.ca)] if self.tls else []),
             "--cluster",
             "create",
             *(f"{HOST}:{port}" for port in self.nodes),

@@ -13,8 +13,12 @@ import socket
 import subprocess
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import redis
+
+if TYPE_CHECKING:
+    from project.tls import TlsFiles
 
 
 def redis_server_binary() -> str:
@@ -47,14 +51,29 @@ def end_process(process: subprocess.Popen[bytes]) -> None:
 class RedisServer:
     """A redis-server child process on 127.0.0.1:<port>, data kept in `data_dir`."""
 
-    def __init__(self, data_dir: Path, port: int | None = None, persistent: bool = False) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        port: int | None = None,
+        persistent: bool = False,
+        tls: TlsFiles | None = None,
+        unix_socket: bool = False,
+    ) -> None:
         self.data_dir = Path(data_dir)
         self.port = port or free_port()
         self.persistent = persistent
+        self.tls = tls  # serve TLS only, on `port`, with these files (project/tls.py)
+        self.unix_socket = unix_socket  # also listen on `socket_path`
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
+    def socket_path(self) -> Path:
+        return self.data_dir / "redis.sock"
+
+    @property
     def url(self) -> str:
+        if self.tls is not None:
+            return self.tls.url(self.port)
         return f"redis://127.0.0.1:{self.port}/0"
 
     def start(self, timeout: float = 10.0) -> RedisServer:
@@ -63,8 +82,10 @@ class RedisServer:
             redis_server_binary(),
             "--bind",
             "127.0.0.1",
-            "--port",
+            *(["--port", "0", "--tls-port"] if self.tls else ["--port"]),
             str(self.port),
+            *(self.tls.server_args() if self.tls else []),
+            *(["--unixsocket", str(self.socket_path)] if self.unix_socket else []),
             "--dir",
             str(self.data_dir),
             "--logfile",
@@ -81,7 +102,8 @@ class RedisServer:
         self.process = subprocess.Popen(
             args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
         )
-        client = redis.Redis(port=self.port, socket_connect_timeout=0.2)
+        tls = self.tls.client_kwargs() if self.tls else {}
+        client = redis.Redis(port=self.port, socket_connect_timeout=0.2, **tls)
         deadline = time.monotonic() + timeout
         while True:
             try:
