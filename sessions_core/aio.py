@@ -19,7 +19,6 @@ from . import connect, parse, routing
 from .autopipe import AutoPipeline
 from .base import CONNECTION_FAULTS, SessionsBase
 from .demo import Backdate
-from .errors import StoreUnavailable
 from .plans import Command, Pipe, Plan, Request, Run
 from .reads import ACTIVITY_WINDOWS, WindowCursor
 from .scripts import LuaScript
@@ -42,7 +41,7 @@ from .wipe import BATCH
 
 T = TypeVar("T")
 # What a sync client for the cache listener needs of an async client's connection settings.
-_SYNC_KWARGS = ("host", "port", "db", "username", "password", "path", "ssl")
+_SYNC_KWARGS = frozenset({"host", "port", "db", "username", "password", "path"})
 
 
 async def _ignore(_error: Exception) -> None:
@@ -101,11 +100,16 @@ class AsyncRedisSessions(SessionsBase):
         one node: a PUBLISH reaches the subscribers of every node)."""
         if self._own_client:
             return connect.sync_client(self._url, socket_timeout=self._socket_timeout)
-        if self._on_cluster:
-            kwargs = self.redis.get_default_node().connection_kwargs
-        else:
-            kwargs = self.redis.connection_pool.connection_kwargs
-        settings = {name: kwargs[name] for name in _SYNC_KWARGS if name in kwargs}
+        given = self._a_cluster_node() if self._on_cluster else self.redis.connection_pool
+        settings = {
+            name: value
+            for name, value in given.connection_kwargs.items()
+            if name in _SYNC_KWARGS or name.startswith("ssl_")  # TLS with its certificates
+        }
+        if "path" in settings:  # a Unix socket: the sync client's name for it
+            settings["unix_socket_path"] = settings.pop("path")
+        if issubclass(given.connection_class, redis.asyncio.SSLConnection):
+            settings["ssl"] = True
         return redis.Redis(
             **settings,
             decode_responses=True,
@@ -113,6 +117,12 @@ class AsyncRedisSessions(SessionsBase):
             socket_timeout=self._socket_timeout,
             socket_connect_timeout=self._socket_timeout,
         )
+
+    def _a_cluster_node(self) -> Any:
+        """A node of the given cluster client, before its first request too (redis.asyncio
+        knows only the startup nodes until then; the listener starts in the constructor)."""
+        node = self.redis.get_default_node()
+        return node or next(iter(self.redis.nodes_manager.startup_nodes.values()))
 
     # -- the driver -----------------------------------------------------------------------------
 
@@ -198,12 +208,6 @@ class AsyncRedisSessions(SessionsBase):
         except redis.ResponseError as error:
             raise parse.foreign(error) from None
 
-    def _unavailable(self, error: BaseException) -> StoreUnavailable:
-        pool = getattr(self.redis, "connection_pool", None)
-        kwargs = pool.connection_kwargs if pool is not None else {"host": "Redis Cluster"}
-        where = connect.where(self._url if self._own_client else "", kwargs)
-        return StoreUnavailable(f"Redis is unreachable ({type(error).__name__}): {where}")
-
     async def _eval(self, run: Run) -> Any:
         """EVALSHA, and on NOSCRIPT (a restarted or flushed server) load the script, retry."""
         if self._on_cluster:
@@ -246,7 +250,7 @@ class AsyncRedisSessions(SessionsBase):
         client = self._nodes.get(node.name)
         if client is None:
             client = self._nodes[node.name] = connect.async_node(
-                node.connection_kwargs, socket_timeout=self._socket_timeout
+                node, socket_timeout=self._socket_timeout
             )
         return client
 

@@ -5,13 +5,15 @@ from __future__ import annotations
 import secrets
 import threading
 from collections.abc import Callable
+from typing import Any
 
 import redis
 from cachetools import TTLCache
 
-from . import parse
+from . import connect, parse
 from .cache import SessionCache
 from .demo import DemoData
+from .errors import StoreUnavailable
 from .keys import DEFAULT_BUCKETS, MAX_BUCKETS, ClusterKeys, Keys
 from .plans import Pipe, Plan
 from .wipe import REGISTERED_SECONDS, Wipe
@@ -41,6 +43,22 @@ class SessionsBase(Wipe, DemoData):
         # On a cluster: the apps this process registered lately (see Operations._register).
         self._registered: TTLCache[str, bool] = TTLCache(maxsize=10_000, ttl=REGISTERED_SECONDS)
         self._registering = threading.Lock()
+
+    # Set by each class: its URL, whether it made its own client, that client, and whether
+    # that client is a cluster's.
+    _url: str
+    _own_client: bool
+    redis: Any
+    _on_cluster: bool
+
+    def _unavailable(self, error: BaseException) -> StoreUnavailable:
+        """The error for a connection fault, naming the server (never a password)."""
+        url = self._url if self._own_client else ""
+        if self._on_cluster:
+            where = connect.where_cluster(url)
+        else:
+            where = connect.where(url, self.redis.connection_pool.connection_kwargs)
+        return StoreUnavailable(f"Redis is unreachable ({type(error).__name__}): {where}")
 
     def _cluster_layout(self) -> Plan[ClusterKeys]:
         """The cluster layout, its bucket count the one stored in `{ns}:_buckets`, written by

@@ -130,6 +130,12 @@ def where(url: str, connection_kwargs: dict[str, Any]) -> str:
     return f"{connection_kwargs.get('host', '?')}:{connection_kwargs.get('port', '?')}"
 
 
+def where_cluster(url: str) -> str:
+    """A cluster, for messages: the node its URL names, if it was given one."""
+    host, port = urlsplit(url).hostname, urlsplit(url).port or 6379
+    return f"Redis Cluster via {host}:{port}" if host else "Redis Cluster"
+
+
 def is_cluster_url(url: str) -> bool:
     """Whether a URL may name a cluster node (a Sentinel URL or a socket path never does)."""
     return urlsplit(url).scheme in {"redis", "rediss"}
@@ -150,19 +156,28 @@ def async_cluster(url: str, *, socket_timeout: float) -> redis.asyncio.cluster.R
     return redis.asyncio.cluster.RedisCluster.from_url(url, **_options(socket_timeout))
 
 
-def async_node(node: dict[str, Any], *, socket_timeout: float) -> redis.asyncio.Redis:
-    """An async client for one cluster node (its ClusterNode's connection settings: address,
-    credentials, TLS); it waits for a free connection like `async_client`."""
+# What an async cluster node's own settings give our client of it (the rest is ours: text
+# handling, timeouts, no retries): its address, credentials, and its TLS settings (`ssl_*`).
+_NODE_SETTINGS = frozenset(
+    {"host", "port", "username", "password", "credential_provider", "client_name"}
+)
+
+
+def async_node(node: Any, *, socket_timeout: float) -> redis.asyncio.Redis:
+    """An async client for one cluster node (a redis.asyncio `ClusterNode`), with that node's
+    connection class and settings (address, credentials, TLS with its certificates); it waits
+    for a free connection like `async_client`."""
+    settings = {
+        name: value
+        for name, value in node.connection_kwargs.items()
+        if name in _NODE_SETTINGS or name.startswith("ssl_")
+    }
     options = {**_options(socket_timeout), "retry": AsyncRetry(NoBackoff(), 0)}
-    tls = node.get("connection_class") is redis.asyncio.SSLConnection
     pool = redis.asyncio.BlockingConnectionPool(
-        host=node["host"],
-        port=node["port"],
-        username=node.get("username"),
-        password=node.get("password"),
-        connection_class=redis.asyncio.SSLConnection if tls else redis.asyncio.Connection,
+        connection_class=node.connection_class,
         max_connections=ASYNC_CONNECTIONS,
         timeout=socket_timeout,
+        **settings,
         **options,
     )
     client = redis.asyncio.Redis(connection_pool=pool)

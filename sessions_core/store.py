@@ -18,7 +18,6 @@ from redis.retry import Retry
 from . import connect, parse, routing
 from .base import CONNECTION_FAULTS, SessionsBase
 from .demo import Backdate
-from .errors import StoreUnavailable
 from .operations import KILLALL_BATCH, KILLSOID_BATCH
 from .plans import Command, Pipe, Plan, Request, Run
 from .reads import ACTIVITY_WINDOWS, WindowCursor
@@ -167,14 +166,6 @@ class RedisSessions(SessionsBase):
             raise self._unavailable(error) from None
         except redis.ResponseError as error:
             raise parse.foreign(error) from None
-
-    def _where(self) -> str:
-        pool = getattr(self.redis, "connection_pool", None)
-        kwargs = pool.connection_kwargs if pool is not None else {"host": "Redis Cluster"}
-        return connect.where(self._url if self._own_client else "", kwargs)
-
-    def _unavailable(self, error: BaseException) -> StoreUnavailable:
-        return StoreUnavailable(f"Redis is unreachable ({type(error).__name__}): {self._where()}")
 
     def _eval(self, run: Run) -> Any:
         """One script call's reply; an error reply raised."""

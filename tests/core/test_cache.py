@@ -3,14 +3,16 @@ from any instance (ours or Node's), never served while its listener is not subsc
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import redis
+import redis.asyncio
 
 from project.redis_server import RedisServer, free_port
-from sessions_core import RedisSessions, StoreUnavailable
+from sessions_core import AsyncRedisSessions, RedisSessions, StoreUnavailable
 
 from .conftest import APP
 from .helpers import CHANNEL, snapshot, wait_for
@@ -238,3 +240,21 @@ def test_a_new_caching_instance_serves_its_first_reads_from_the_cache(
         first = store.get(app=APP, token=token)
         assert store.get(app=APP, token=token) == first
     assert r.hget(f"rs:{APP}:{token}", "r") == "2"  # one read reached Redis
+
+
+def test_the_cache_of_a_given_async_client_on_a_unix_socket_subscribes(tmp_path: Path) -> None:
+    # The listener is a sync client built from the async client's settings; redis-py names a
+    # socket path differently in the two (before, the listener failed with a TypeError).
+    async def subscribed(path: str) -> bool:
+        client = redis.asyncio.Redis(unix_socket_path=path, decode_responses=True)
+        store = AsyncRedisSessions(client=client, cachetime=60)
+        try:
+            token = (await store.create(app=APP, id="u1", ip="10.0.0.1"))["token"]
+            assert await store.get(app=APP, token=token) is not None
+            return store.cache is not None and store.cache.subscribed.is_set()
+        finally:
+            await store.aclose()
+            await client.aclose()
+
+    with RedisServer(tmp_path, unix_socket=True) as server:
+        assert asyncio.run(subscribed(str(server.socket_path)))
