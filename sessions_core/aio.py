@@ -19,7 +19,7 @@ from . import connect, parse, routing
 from .autopipe import AutoPipeline
 from .base import CONNECTION_FAULTS, SessionsBase
 from .demo import Backdate
-from .plans import Command, Pipe, Plan, Request, Run
+from .plans import Command, Every, Pipe, Plan, Request, Run
 from .reads import ACTIVITY_WINDOWS, WindowCursor
 from .scripts import LuaScript
 from .types import (
@@ -197,6 +197,8 @@ class AsyncRedisSessions(SessionsBase):
     async def _execute(self, request: Request) -> Any:
         if isinstance(request, Run):
             attempt: Callable[[], Awaitable[Any]] = lambda: self._eval(request)  # noqa: E731
+        elif isinstance(request, Every):
+            attempt = lambda: self._every(request)  # noqa: E731
         else:
             attempt = lambda: self._pipe(request)  # noqa: E731
         try:
@@ -244,6 +246,15 @@ class AsyncRedisSessions(SessionsBase):
         if self._on_cluster:
             return await self._cluster(request.items)
         return await self._pipe_on(self.redis, request.items)
+
+    async def _every(self, request: Every) -> list[Any]:
+        """The command's reply from the server, or from each master of a cluster."""
+        if self._on_cluster:
+            clients = [self._node(node) for node in self.redis.get_primaries()]
+        else:
+            clients = [self.redis]
+        replies = [await self._pipe_on(client, [request.command]) for client in clients]
+        return [parse.checked(reply)[0] for reply in replies]
 
     def _node(self, node: Any) -> redis.asyncio.Redis:
         """Our client of a cluster node (redis.asyncio's cluster nodes have none to lend)."""

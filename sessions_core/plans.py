@@ -2,10 +2,10 @@
 
 Each operation is written once, free of I/O, and `RedisSessions` (redis-py) and
 `AsyncRedisSessions` (redis.asyncio) run the same plans. A driver answers a `Run` with the
-script's reply and a `Pipe` with every reply in order (an error reply in place, as its
-exception); a fault is thrown into the plan as `StoreUnavailable` or `CorruptData`. Reads are
-retried on connection faults, writes (`write=True`) never: a lost reply must not apply a write
-twice.
+script's reply, a `Pipe` with every reply in order (an error reply in place, as its
+exception) and an `Every` with each master's reply; a fault is thrown into the plan as
+`StoreUnavailable` or `CorruptData`. Reads are retried on connection faults, writes
+(`write=True`) never: a lost reply must not apply a write twice.
 """
 
 from __future__ import annotations
@@ -42,5 +42,14 @@ class Pipe:
     write: bool = False
 
 
-Request = Run | Pipe
+@dataclass(slots=True)
+class Every:
+    """One keyless command (INFO) on every master: the server, or each master of a cluster;
+    the replies in a list."""
+
+    command: Command
+    write: bool = False
+
+
+Request = Run | Pipe | Every
 Plan = Generator[Request, Any, T]

@@ -14,7 +14,7 @@ from . import validation as check
 from .errors import CorruptData, KillInterrupted, StoreUnavailable, ValidationError
 from .keys import Keys
 from .operations import Operations
-from .plans import Command, Pipe, Plan, Run
+from .plans import Command, Every, Pipe, Plan, Run
 from .scripts import script
 from .types import (
     AppSessionPage,
@@ -383,12 +383,16 @@ class DashboardReads(Operations):
         return page
 
     def _server_info(self) -> Plan[ServerInfo]:
-        (info,) = parse.checked((yield Pipe([("INFO",)])))
+        """The server, or a cluster's masters summed (their versions listed when they
+        differ)."""
+        infos = yield Every(("INFO",))
+        versions = sorted({str(info.get("redis_version", "?")) for info in infos})
         return {
-            "version": str(info.get("redis_version", "?")),
-            "used_memory": int(info.get("used_memory", 0)),
-            "connected_clients": int(info.get("connected_clients", 0)),
-            "ops_per_sec": int(info.get("instantaneous_ops_per_sec", 0)),
+            "version": " / ".join(versions),
+            "masters": len(infos),
+            "used_memory": sum(int(info.get("used_memory", 0)) for info in infos),
+            "connected_clients": sum(int(info.get("connected_clients", 0)) for info in infos),
+            "ops_per_sec": sum(int(info.get("instantaneous_ops_per_sec", 0)) for info in infos),
         }
 
     def _apps_holding(self, id: str) -> Plan[dict[str, int]]:

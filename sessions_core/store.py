@@ -19,7 +19,7 @@ from . import connect, parse, routing
 from .base import CONNECTION_FAULTS, SessionsBase
 from .demo import Backdate
 from .operations import KILLALL_BATCH, KILLSOID_BATCH
-from .plans import Command, Pipe, Plan, Request, Run
+from .plans import Command, Every, Pipe, Plan, Request, Run
 from .reads import ACTIVITY_WINDOWS, WindowCursor
 from .types import (
     Activity,
@@ -156,6 +156,8 @@ class RedisSessions(SessionsBase):
     def _execute(self, request: Request) -> Any:
         if isinstance(request, Run):
             attempt: Callable[[], Any] = lambda: self._eval(request)  # noqa: E731
+        elif isinstance(request, Every):
+            attempt = lambda: self._every(request)  # noqa: E731
         else:
             attempt = lambda: self._pipe(request)  # noqa: E731
         try:
@@ -181,6 +183,15 @@ class RedisSessions(SessionsBase):
         if self._on_cluster:
             return self._cluster(request.items, request.write)
         return self._on(self.redis, request.items, request.write)
+
+    def _every(self, request: Every) -> list[Any]:
+        """The command's reply from the server, or from each master of a cluster."""
+        clients = (
+            [node.redis_connection for node in self.redis.get_primaries()]
+            if self._on_cluster
+            else [self.redis]
+        )
+        return [parse.checked(self._on(c, [request.command], request.write))[0] for c in clients]
 
     def _cluster_one(self, run: Run) -> Any:
         """One script call on a cluster: straight to the node of its slot; through `_cluster`

@@ -72,9 +72,11 @@ class AppSessionPage(SessionPage):
 
 
 class ServerInfo(TypedDict):
-    """What the dashboard's Redis panel shows of the server."""
+    """What the dashboard's Redis panel shows of the server, or of a cluster's masters
+    summed."""
 
-    version: str
+    version: str  # the masters' versions, " / " between them when they differ
+    masters: int  # 1 but on a cluster
     used_memory: int  # bytes
     connected_clients: int
     ops_per_sec: int

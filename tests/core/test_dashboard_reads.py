@@ -336,3 +336,22 @@ def test_soapp_page_oldest_first_pages_the_same_window_the_other_way(
     assert ids() == ["u0", "u1", "u2"]
     assert ids(oldest_first=True) == ["u6", "u5", "u4"]
     assert ids(oldest_first=True, offset=6) == ["u0"]
+
+
+def test_server_info_describes_the_server_or_a_clusters_masters_summed(
+    rs: RedisSessions, deployment: str, request: pytest.FixtureRequest
+) -> None:
+    info = rs.server_info()
+    assert re.fullmatch(r"\d+\.\d+\.\d+", info["version"])
+    assert info["connected_clients"] >= 1 and info["used_memory"] > 0
+    if deployment != "cluster":
+        assert info["masters"] == 1
+        return
+    cluster = request.getfixturevalue("redis_cluster")
+    memory = []
+    for master in cluster.masters():
+        with cluster.nodes[master.port].client() as client:
+            memory.append(int(client.info("memory")["used_memory"]))
+    assert info["masters"] == len(memory) == 3
+    assert info["used_memory"] > max(memory)  # every master's, not the one a client asked
+    assert info["connected_clients"] >= 3

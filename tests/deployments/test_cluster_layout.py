@@ -175,6 +175,7 @@ def test_the_dashboard_on_a_cluster(
             store.create(app=APP, id=f"<script>u{i % 5}", ip="10.0.0.1")
     home = admin_client.get("/")
     assert home.status_code == 200 and APP in home.content.decode()
+    assert "(cluster of 3 masters, summed)" in home.content.decode()  # the Redis panel
     page = admin_client.get(f"/apps/{APP}/")
     assert page.status_code == 200
     assert "&lt;script&gt;u1" in page.content.decode()
