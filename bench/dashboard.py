@@ -49,6 +49,7 @@ import redis
 
 from bench.seed import SeedReport, seed
 from project.redis_server import RedisServer
+from sessions_core.reads import IP_SECONDS
 from sessions_core.scripts import script
 
 # SHA1 -> name of sessions_core's Lua scripts, to name them in the SLOWLOG column.
@@ -230,8 +231,8 @@ def build_requests(report: SeedReport, store: Any, requests: int) -> list[Reques
             goal_ms=SEARCH_GOAL_P95_MS,
         ),
         Request(
-            f"IP exact, 30 days: walks {min(in_month, IP_BUDGET):,} of {in_month:,} sessions "
-            "(fragment)",
+            f"IP exact, 30 days: walks up to {min(in_month, IP_BUDGET):,} of {in_month:,} "
+            f"sessions, stopping after {IP_SECONDS:g} s (fragment)",
             "GET",
             table(ip=recent_ip, window=30 * 86400),
             fragment("sessions"),
