@@ -249,12 +249,19 @@ class AsyncRedisSessions(SessionsBase):
 
     async def _every(self, request: Every) -> list[Any]:
         """The command's reply from the server, or from each master of a cluster."""
-        if self._on_cluster:
-            clients = [self._node(node) for node in self.redis.get_primaries()]
-        else:
-            clients = [self.redis]
-        replies = [await self._pipe_on(client, [request.command]) for client in clients]
-        return [parse.checked(reply)[0] for reply in replies]
+        if not self._on_cluster:
+            return parse.checked(await self._pipe_on(self.redis, [request.command]))
+        if self._stale_slots:
+            await self.redis.nodes_manager.initialize()
+            self._stale_slots = False
+        try:
+            return [
+                parse.checked(await self._pipe_on(self._node(node), [request.command]))[0]
+                for node in self.redis.get_primaries()
+            ]
+        except CONNECTION_FAULTS:
+            self._stale_slots = True  # a master is gone: ask for the slot map next time
+            raise
 
     def _node(self, node: Any) -> redis.asyncio.Redis:
         """Our client of a cluster node (redis.asyncio's cluster nodes have none to lend)."""

@@ -186,12 +186,19 @@ class RedisSessions(SessionsBase):
 
     def _every(self, request: Every) -> list[Any]:
         """The command's reply from the server, or from each master of a cluster."""
-        clients = (
-            [node.redis_connection for node in self.redis.get_primaries()]
-            if self._on_cluster
-            else [self.redis]
-        )
-        return [parse.checked(self._on(c, [request.command], request.write))[0] for c in clients]
+        if not self._on_cluster:
+            return parse.checked(self._on(self.redis, [request.command], request.write))
+        if self._stale_slots:
+            self.redis.nodes_manager.initialize()
+            self._stale_slots = False
+        try:
+            return [
+                parse.checked(self._on(node.redis_connection, [request.command], request.write))[0]
+                for node in self.redis.get_primaries()
+            ]
+        except CONNECTION_FAULTS:
+            self._stale_slots = True  # a master is gone: ask for the slot map next time
+            raise
 
     def _cluster_one(self, run: Run) -> Any:
         """One script call on a cluster: straight to the node of its slot; through `_cluster`
