@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Mapping, MutableMapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from . import parse
 from . import validation as check
 from .cache import SessionCache
 from .errors import KillInterrupted, StoreUnavailable
-from .keys import Keys
+from .keys import Bucket, Keys
 from .plans import Arg, Command, Key, Pipe, Plan, Run
 from .scripts import script
 from .tokens import new_token, new_tokens
@@ -19,11 +20,39 @@ from .types import Activity, DValue, Killed, NewSession, Session, Sessions, Toke
 KILLALL_BATCH = 1000  # sessions per killall script call: 5-8 ms of Redis time (README)
 KILLSOID_BATCH = 1000  # sessions per killsoid script call
 HMGET_CHUNK = 1000  # sessions read per pipelined round trip
+# The most members a walk of the window reads from one bucket in one script call (about 4 ms
+# of Redis time with their scores).
+WALK_READ_MAX = 4096
+# Round trips a page's walk may take before it reads every bucket down to the page instead:
+# spread scores finish a page in one; equal scores, which run bucket after bucket, would take
+# one or two per bucket.
+WALK_PAGE_STEPS = 1
+# From this offset on, a cluster page first counts the window, to walk from its far end when
+# that is nearer (one more round trip, saved many times over deep in a big app).
+FAR_PAGE_FROM = 1000
 # Sessions per create.lua / touch.lua call of create_many / get_many: about 1 ms of Redis
 # time each, so a batch never holds Redis long, while 1000 sessions take 10 calls, not 1000.
 CREATE_CHUNK = 100
 GET_CHUNK = 100
 NewFields = tuple[str, str, int, str, str]  # id, ip, ttl, d as JSON, no_resave
+
+
+@dataclass(slots=True)
+class WalkState:
+    """Where a walk of an app's window stands, per bucket: the ranks handed out, whether it
+    has nothing left, and how many members it reads next."""
+
+    taken: list[int]
+    done: list[bool]
+    sizes: list[int]
+    base: int  # what a bucket reads when it neither leads nor lags
+
+    @classmethod
+    def start(cls, buckets: int, count: int, at_least: int = 32) -> WalkState:
+        """At the window's end, for a walk handing out `count` at a time: each bucket first
+        reads twice its share, and at least `at_least` (all of it on a standalone server)."""
+        size = count if buckets == 1 else max(2 * count // buckets, at_least)
+        return cls([0] * buckets, [False] * buckets, [size] * buckets, size)
 
 
 class Operations:
@@ -332,15 +361,56 @@ class Operations:
     def _window_members(
         self, app: str, delta: int, offset: int, limit: int, oldest_first: bool = False
     ) -> Plan[tuple[int, int, list[str]]]:
-        """(total in the window, now, one page of its members): one rank range, or on a
-        cluster the first offset + limit of every bucket merged (O(buckets x depth))."""
-        order = "asc" if oldest_first else "desc"
+        """(total in the window, now, one page of its members, or with `limit` -1 all of
+        them): one rank range on a standalone server. On a cluster a page is read from the
+        nearer end of the window: a k-way walk of the buckets (`_walk`), which reads about as
+        many members as lie between that end and the page, or, when that is most of the
+        window or the walk finds equal scores running bucket after bucket, every bucket down
+        to the page's depth merged (one round trip)."""
         buckets = self.keys.buckets(app)
         if len(buckets) == 1:
-            args: list[Arg] = [delta, offset, limit, order]
+            args: list[Arg] = [delta, offset, limit, "asc" if oldest_first else "desc"]
             reply = yield Run(script("window"), [buckets[0].sessions], args)
             return int(reply[1]), int(reply[0]), list(reply[2:])
-        depth = -1 if limit < 0 else offset + limit
+        if limit < 0:  # the whole window (soapp)
+            total, now, every = yield from self._merged(buckets, delta, oldest_first, -1)
+            return total, now, every[offset:]
+        total, far = -1, False
+        if offset >= FAR_PAGE_FROM:  # count first: the far end may be nearer
+            sizes = yield from self._fan(
+                [Run(script("window"), [b.sessions], [delta, 0, 0]) for b in buckets]
+            )
+            total = sum(int(reply[1]) for reply in sizes)
+            if offset >= total:
+                return total, max(int(reply[0]) for reply in sizes), []
+            far = total - offset - limit < offset
+        # From the far end: the `total - offset` members through the page's first, reversed.
+        need = total - offset if far else offset + limit
+        order = oldest_first != far
+        members: list[str] = []
+        if total < 0 or need * 4 < total:
+            # Each bucket reads at least a page: the first page is one step, as before.
+            state = WalkState.start(len(buckets), need, at_least=limit)
+            picked, now, total = yield from self._walk(
+                buckets, delta, order, need, state, steps=WALK_PAGE_STEPS
+            )
+            if len(picked) == need or all(state.done):
+                members = [member for _, member in picked]
+        if not members:
+            total, now, members = yield from self._merged(buckets, delta, order, need)
+        if not far:
+            return total, now, members[offset : offset + limit]
+        page = members[max(total - offset - limit, 0) : need]
+        page.reverse()
+        return total, now, page
+
+    def _merged(
+        self, buckets: Sequence[Bucket], delta: int, oldest_first: bool, depth: int
+    ) -> Plan[tuple[int, int, list[str]]]:
+        """(total, now, the window's first `depth` members, or with -1 all of them): every
+        bucket read down to `depth` and merged, one round trip (equal scores go by member,
+        as a sorted set orders them)."""
+        order = "asc" if oldest_first else "desc"
         calls = [
             Run(script("window"), [b.sessions], [delta, 0, depth, order, "scores"]) for b in buckets
         ]
@@ -351,9 +421,78 @@ class Operations:
             for member, score in zip(reply[2::2], reply[3::2], strict=True)
         ]
         scored.sort(reverse=not oldest_first)
-        end = None if limit < 0 else offset + limit
-        members = [member for _, member in scored[offset:end]]
+        members = [member for _, member in scored[: None if depth < 0 else depth]]
         return sum(int(r[1]) for r in replies), max(int(r[0]) for r in replies), members
+
+    def _walk(
+        self,
+        buckets: Sequence[Bucket],
+        delta: int,
+        oldest_first: bool,
+        count: int,
+        state: WalkState,
+        steps: int | None = None,
+    ) -> Plan[tuple[list[tuple[float, str]], int, int]]:
+        """The window's next `count` (score, member) pairs in order, newest or oldest first,
+        from where `state` stands (updated in place): (pairs, now, the window's total as the
+        first step counted it). With `steps`, at most that many round trips: fewer pairs
+        may come back.
+
+        Each bucket is read on from its own rank, a little more than its share at a time,
+        and only what no unread member can precede is handed out (a k-way merge), so a walk
+        of N members reads about N whatever the number of buckets. Equal scores go by
+        member, as a sorted set orders them; since a token starts with its bucket, a run of
+        equal scores comes bucket after bucket, so a bucket whose whole read was handed out
+        leads the order: it reads 4 times as much next time (at least as much as the
+        biggest read so far, at most WALK_READ_MAX), and one that handed out under a quarter
+        of its read reads a quarter as much (not under the first read).
+        """
+        order = "asc" if oldest_first else "desc"
+        taken, done, sizes = state.taken, state.done, state.sizes
+        picked: list[tuple[float, str]] = []
+        now, total = 0, -1
+        while len(picked) < count and not all(done) and steps != 0:
+            steps = None if steps is None else steps - 1
+            live = [i for i, finished in enumerate(done) if not finished]
+            window = script("window")
+            calls = [
+                Run(window, [buckets[i].sessions], [delta, taken[i], sizes[i], order, "scores"])
+                for i in live
+            ]
+            replies = yield from self._fan(calls)
+            if total < 0:
+                total = sum(int(reply[1]) for reply in replies)
+            fetched: dict[int, list[tuple[float, str]]] = {}
+            for i, reply in zip(live, replies, strict=True):
+                now = max(now, int(reply[0]))
+                members = zip(reply[2::2], reply[3::2], strict=True)
+                fetched[i] = [(float(score), str(member)) for member, score in members]
+            # A bucket that read less than it asked for has nothing beyond. What the others
+            # have not read comes after their last member read: only what comes before all
+            # of those is handed out now.
+            more = [i for i in live if len(fetched[i]) == sizes[i]]
+            edges = [fetched[i][-1] for i in more]
+            edge = (min(edges) if oldest_first else max(edges)) if edges else None
+            merged = sorted(
+                ((key, i) for i in live for key in fetched[i]), reverse=not oldest_first
+            )
+            handed = dict.fromkeys(live, 0)
+            for key, i in merged:
+                if len(picked) == count:
+                    break
+                if edge is not None and (key > edge if oldest_first else key < edge):
+                    break
+                picked.append(key)
+                handed[i] += 1
+            lead = max(sizes)
+            for i in live:
+                taken[i] += handed[i]
+                done[i] = i not in more and handed[i] == len(fetched[i])
+                if i in more and handed[i] == len(fetched[i]):  # it leads: read on further
+                    sizes[i] = min(max(sizes[i] * 4, lead), WALK_READ_MAX)
+                elif handed[i] * 4 < len(fetched[i]):  # it lags: most of its read comes again
+                    sizes[i] = max(sizes[i] // 4, state.base)
+        return picked, now, max(total, 0)
 
     def _user_tokens(self, app: str, id: str) -> Plan[tuple[list[str], int]]:
         key = self.keys.of_id(app, id).user_tokens(id)

@@ -13,7 +13,7 @@ from . import parse
 from . import validation as check
 from .errors import CorruptData, KillInterrupted, StoreUnavailable, ValidationError
 from .keys import Keys
-from .operations import Operations
+from .operations import Operations, WalkState
 from .plans import Command, Every, Pipe, Plan, Run
 from .scripts import script
 from .types import (
@@ -42,6 +42,8 @@ class WindowCursor:
 
     taken: tuple[int, ...]
     done: tuple[bool, ...]
+    sizes: tuple[int, ...]
+    base: int
 
 
 class DashboardReads(Operations):
@@ -158,60 +160,27 @@ class DashboardReads(Operations):
         """The next `chunk` sessions of a walk of the window (newest or oldest first) and the
         cursor after them (None at the end), for exports of any size.
 
-        Each bucket is read on from its own rank, a little more than its share at a time,
-        and only what no unread member can precede is handed out (a k-way merge), so a walk
-        of N sessions reads about N members whatever the number of buckets; rank paging
-        (`soapp_page`) would read every bucket down to each page's offset. On a standalone
-        server (one bucket) a step is one rank range. Sessions active during the walk move
-        to the top of the window: they may be missed or seen twice, as with paging.
+        A k-way walk of the buckets (`_walk`): a walk of N sessions reads about N members
+        whatever the number of buckets. On a standalone server (one bucket) a step is one
+        rank range. Sessions active during the walk move to the top of the window: they may
+        be missed or seen twice, as with paging.
         """
         app = check.app(app)
         delta = check.delta_time(delta_time)
         parse.paging(0, chunk)
-        order = "asc" if oldest_first else "desc"
         buckets = self.keys.buckets(app)
-        size = chunk if len(buckets) == 1 else max(2 * chunk // len(buckets), 32)
-        taken = list(cursor.taken) if cursor else [0] * len(buckets)
-        done = list(cursor.done) if cursor else [False] * len(buckets)
-        picked: list[tuple[float, str]] = []
-        now = 0
-        while len(picked) < chunk and not all(done):
-            live = [i for i, finished in enumerate(done) if not finished]
-            window = script("window")
-            calls = [
-                Run(window, [buckets[i].sessions], [delta, taken[i], size, order, "scores"])
-                for i in live
-            ]
-            replies = yield from self._fan(calls)
-            fetched: dict[int, list[tuple[float, str]]] = {}
-            for i, reply in zip(live, replies, strict=True):
-                now = max(now, int(reply[0]))
-                members = zip(reply[2::2], reply[3::2], strict=True)
-                fetched[i] = [(float(score), str(member)) for member, score in members]
-            # A bucket that read less than it asked for has nothing beyond. What the others
-            # have not read comes after their last member read: only what comes before all
-            # of those is handed out now.
-            more = [i for i in live if len(fetched[i]) == size]
-            edges = [fetched[i][-1] for i in more]
-            edge = (min(edges) if oldest_first else max(edges)) if edges else None
-            merged = sorted(
-                ((key, i) for i in live for key in fetched[i]), reverse=not oldest_first
-            )
-            handed = dict.fromkeys(live, 0)
-            for key, i in merged:
-                if len(picked) == chunk:
-                    break
-                if edge is not None and (key > edge if oldest_first else key < edge):
-                    break
-                picked.append(key)
-                handed[i] += 1
-            for i in live:
-                taken[i] += handed[i]
-                done[i] = i not in more and handed[i] == len(fetched[i])
+        if cursor is None:
+            state = WalkState.start(len(buckets), chunk)
+        else:
+            sizes = list(cursor.sizes)
+            state = WalkState(list(cursor.taken), list(cursor.done), sizes, cursor.base)
+        picked, now, _total = yield from self._walk(buckets, delta, oldest_first, chunk, state)
         pairs = [Keys.split_token_member(member) for _, member in picked]
         rows = yield from self._rows(app, pairs, now)
-        finished = all(done)
-        return rows, None if finished else WindowCursor(tuple(taken), tuple(done))
+        if all(state.done):
+            return rows, None
+        taken, done = tuple(state.taken), tuple(state.done)
+        return rows, WindowCursor(taken, done, tuple(state.sizes), state.base)
 
     def _user_sessions(self, *, app: str, id: str) -> Plan[list[SessionRow]]:
         app = check.app(app)

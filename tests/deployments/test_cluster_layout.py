@@ -97,6 +97,44 @@ def test_pages_merge_the_buckets_newest_first(rs: RedisSessions) -> None:
     assert [row["session"]["id"] for row in oldest["rows"]] == ["u39", "u38", "u37"]
 
 
+@pytest.mark.parametrize("seconds", [20, 1], ids=["20-seconds", "one-second"])
+@pytest.mark.parametrize("oldest_first", [False, True])
+def test_pages_and_the_export_walk_are_slices_of_one_order(
+    rs: RedisSessions, oldest_first: bool, seconds: int
+) -> None:
+    # 2,600 sessions over 20 last-activity seconds, or all in one (equal scores run bucket
+    # after bucket: the walk grows its reads, and a page's walk gives way to reading every
+    # bucket down to the page). Pages from either end, past FAR_PAGE_FROM too, and the
+    # export's walk must all be slices of soapp's order (every bucket read whole, merged).
+    n = 2600
+    made = rs.create_many(app=APP, sessions=[{"id": f"u{i}", "ip": "10.0.0.1"} for i in range(n)])
+    rs.backdate_many(
+        app=APP,
+        sessions=[
+            {"token": t["token"], "id": f"u{i}", "idle": i % seconds} for i, t in enumerate(made)
+        ],
+    )
+    order = [s["id"] for s in rs.soapp(app=APP, delta_time=600)["sessions"]]
+    if oldest_first:
+        order.reverse()
+    assert len(order) == n
+    walk = [
+        row["session"]["id"]
+        for chunk in rs.soapp_chunks(app=APP, delta_time=600, oldest_first=oldest_first)
+        for row in chunk
+    ]
+    assert walk == order
+    for offset, limit in [(0, 50), (500, 50), (1000, 50), (1250, 100), (1400, 50), (2550, 100)]:
+        page = rs.soapp_page(
+            app=APP, delta_time=600, offset=offset, limit=limit, oldest_first=oldest_first
+        )
+        assert page["total"] == n
+        ids = [row["session"]["id"] for row in page["rows"]]
+        assert ids == order[offset : offset + limit], offset
+    past = rs.soapp_page(app=APP, delta_time=600, offset=n, limit=10, oldest_first=oldest_first)
+    assert past["rows"] == [] and past["total"] == n
+
+
 def test_the_bucket_count_is_fixed_by_the_first_process(redis_cluster_url: str) -> None:
     with RedisSessions(url=redis_cluster_url, buckets=128) as first:
         token = first.create(app=APP, id="u1", ip="10.0.0.1")["token"]
