@@ -47,6 +47,7 @@ bench: $(VENV)/.installed-dev node
 	$(PY) -m bench.wipe
 	$(PY) -m bench.dashboard
 	$(PY) -m bench.cluster
+	$(PY) -m bench.cluster_pages
 
 clean:
 	rm -rf $(VENV) node/node_modules .mypy_cache .ruff_cache .pytest_cache
