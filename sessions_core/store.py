@@ -440,7 +440,8 @@ class RedisSessions(SessionsBase):
     ) -> Iterator[list[SessionRow]]:
         """The whole window of `soapp` as rows with handles, `chunk` at a time, newest first
         (or oldest): for exports. Reads about as many members as it returns, on a cluster
-        too (a merge of the buckets, where deep `soapp_page` offsets read every bucket)."""
+        too (a k-way walk of the buckets), where a page in the middle of a big app reads
+        about the whole window."""
         cursor: WindowCursor | None = None
         while True:
             step = self._window_step(
