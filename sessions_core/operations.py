@@ -54,6 +54,9 @@ class WalkState:
         size = count if buckets == 1 else max(2 * count // buckets, at_least)
         return cls([0] * buckets, [False] * buckets, [size] * buckets, size)
 
+    def copy(self) -> WalkState:
+        return WalkState(list(self.taken), list(self.done), list(self.sizes), self.base)
+
 
 class Operations:
     """The plans of redis-sessions 4.0.0's operations. Needs `keys` and `cache`."""

@@ -37,13 +37,10 @@ LIVE_CHUNK = 2000  # sessions judged per last_activity.lua call: a few ms of Red
 
 @dataclass(frozen=True, slots=True)
 class WindowCursor:
-    """Where a walk of an app's window stands: per bucket, the ranks already handed out and
-    whether the bucket has nothing left. Opaque to callers."""
+    """Where a walk of an app's window stands (a `WalkState` no step changes: each step
+    walks on from a copy, so a cursor can be used again). Opaque to callers."""
 
-    taken: tuple[int, ...]
-    done: tuple[bool, ...]
-    sizes: tuple[int, ...]
-    base: int
+    state: WalkState
 
 
 class DashboardReads(Operations):
@@ -169,18 +166,11 @@ class DashboardReads(Operations):
         delta = check.delta_time(delta_time)
         parse.paging(0, chunk)
         buckets = self.keys.buckets(app)
-        if cursor is None:
-            state = WalkState.start(len(buckets), chunk)
-        else:
-            sizes = list(cursor.sizes)
-            state = WalkState(list(cursor.taken), list(cursor.done), sizes, cursor.base)
+        state = WalkState.start(len(buckets), chunk) if cursor is None else cursor.state.copy()
         picked, now, _total = yield from self._walk(buckets, delta, oldest_first, chunk, state)
         pairs = [Keys.split_token_member(member) for _, member in picked]
         rows = yield from self._rows(app, pairs, now)
-        if all(state.done):
-            return rows, None
-        taken, done = tuple(state.taken), tuple(state.done)
-        return rows, WindowCursor(taken, done, tuple(state.sizes), state.base)
+        return rows, None if all(state.done) else WindowCursor(state)
 
     def _user_sessions(self, *, app: str, id: str) -> Plan[list[SessionRow]]:
         app = check.app(app)
