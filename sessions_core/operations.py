@@ -387,10 +387,13 @@ class Operations:
             if offset >= total:
                 return total, max(int(reply[0]) for reply in sizes), []
             far = total - offset - limit < offset
-        # From the far end: the `total - offset` members through the page's first, reversed.
-        need = total - offset if far else offset + limit
+        # From the far end: the `total - offset` members through the page's first, reversed;
+        # the page starts after the members past it.
+        need, start = (
+            (total - offset, max(total - offset - limit, 0)) if far else (offset + limit, offset)
+        )
         order = oldest_first != far
-        members: list[str] = []
+        members: list[str] | None = None
         if total < 0 or need * 4 < total:
             # Each bucket reads at least a page: the first page is one step, as before.
             state = WalkState.start(len(buckets), need, at_least=limit)
@@ -399,12 +402,11 @@ class Operations:
             )
             if len(picked) == need or all(state.done):
                 members = [member for _, member in picked]
-        if not members:
+        if members is None:
             total, now, members = yield from self._merged(buckets, delta, order, need)
-        if not far:
-            return total, now, members[offset : offset + limit]
-        page = members[max(total - offset - limit, 0) : need]
-        page.reverse()
+        page = members[start : start + limit]
+        if far:
+            page.reverse()
         return total, now, page
 
     def _merged(
