@@ -48,7 +48,19 @@ class Wipe(DashboardReads):
         indexes = k.expiry_indexes(apps)
         # Expired means an expiry score below now (a session lives while idle <= ttl).
         counts = [("ZCOUNT", index, "-inf", f"({int(started)}") for index, _, _ in indexes]
-        backlog = sum(map(int, parse.checked((yield Pipe(counts))))) if counts else 0
+        replies = (yield Pipe(counts)) if counts else []
+        if replies and all(isinstance(reply, Exception) for reply in replies):
+            parse.checked(replies)  # no index to wipe by (the one of a standalone server)
+        # On a cluster an index of another type (a bucket's `_expires`) is reported and the
+        # other buckets are wiped.
+        usable = []
+        for entry, reply in zip(indexes, replies, strict=True):
+            if isinstance(reply, Exception):
+                foreign.add(entry[0])
+            else:
+                usable.append(entry)
+        indexes = usable
+        backlog = sum(int(n) for n in replies if not isinstance(n, Exception))
         head: list[Arg] = [batch]
         tail: list[Arg] = [
             k.cache_channel,
@@ -67,8 +79,7 @@ class Wipe(DashboardReads):
         per_app: dict[str, int] = {}
         while pending:
             replies = yield from self._fan(pending, write=True)
-            for taken_counts_skipped in replies:
-                _taken, counts_, skipped = taken_counts_skipped
+            for _taken, counts_, skipped in replies:
                 for app, n in zip(counts_[::2], counts_[1::2], strict=True):
                     per_app[app] = per_app.get(app, 0) + int(n)
                     removed += int(n)
