@@ -18,6 +18,7 @@ from redis.crc import key_slot
 
 from project.redis_cluster import RedisClusterServers, wait_until
 from sessions_core import AsyncRedisSessions, RedisSessions
+from sessions_core.demo import Backdate
 from sessions_core.keys import ClusterKeys
 from tests.commands.test_wipe_service import Wiper
 from tests.stores import KINDS, open_store
@@ -297,6 +298,28 @@ def test_a_slot_moved_under_the_library_is_followed(
     finally:
         move_slot(redis_cluster, slot, target, source)
         redis_cluster.wait_until_healthy()
+
+
+def test_a_buckets_expiry_index_of_another_type_is_reported_and_the_other_buckets_wiped(
+    rs: RedisSessions, redis_cluster_url: str
+) -> None:
+    new = [{"id": f"u{i}", "ip": "10.0.0.1"} for i in range(200)]
+    made = [t["token"] for t in rs.create_many(app=APP, sessions=new)]  # type: ignore[arg-type]
+    aged: list[Backdate] = [{"token": t, "id": f"u{i}", "idle": 9000} for i, t in enumerate(made)]
+    rs.backdate_many(app=APP, sessions=aged)  # every session has timed out (ttl 7200)
+    bucket = rs.keys.of_token(APP, made[0])
+    kept = [t for t in made if rs.keys.of_token(APP, t) == bucket]
+    with RedisCluster.from_url(redis_cluster_url, decode_responses=True) as raw:
+        raw.delete(bucket.expiry)
+        raw.set(bucket.expiry, "another program's")
+
+    report = rs.wipe_pass()
+
+    assert report["foreign_keys"] == [bucket.expiry]
+    assert report["removed"] == len(made) - len(kept) > 0
+    with RedisCluster.from_url(redis_cluster_url, decode_responses=True) as raw:
+        assert raw.exists(bucket.session(kept[0])) == 1  # its bucket was not wiped
+        assert raw.get(bucket.expiry) == "another program's"
 
 
 def test_a_registry_of_another_type_is_reported_and_nothing_breaks(
