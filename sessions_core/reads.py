@@ -64,12 +64,11 @@ class DashboardReads(Operations):
     def _apps(self) -> Plan[list[str]]:
         k = self.keys
         if k.cluster:
-            found = (yield from self._cluster_registry()) or []
-        else:
-            lengths = [check.APP_MIN_LENGTH, check.APP_MAX_LENGTH]
-            found = yield Run(
-                script("known_apps"), [k.all_sessions, k.apps_registry], [APP_SAMPLE, *lengths]
-            )
+            return (yield from self._cluster_registry()) or []
+        lengths = [check.APP_MIN_LENGTH, check.APP_MAX_LENGTH]
+        found = yield Run(
+            script("known_apps"), [k.all_sessions, k.apps_registry], [APP_SAMPLE, *lengths]
+        )
         # The registry is ours, but any program can write to it.
         return sorted(app for app in found if check.APP_RE.fullmatch(app))
 
