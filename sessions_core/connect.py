@@ -132,8 +132,10 @@ def where(url: str, connection_kwargs: dict[str, Any]) -> str:
 
 def where_cluster(url: str) -> str:
     """A cluster, for messages: the node its URL names, if it was given one."""
-    host, port = urlsplit(url).hostname, urlsplit(url).port or 6379
-    return f"Redis Cluster via {host}:{port}" if host else "Redis Cluster"
+    parts = urlsplit(url)
+    if not parts.hostname:
+        return "Redis Cluster"
+    return f"Redis Cluster via {parts.hostname}:{parts.port or 6379}"
 
 
 def is_cluster_url(url: str) -> bool:

@@ -13,7 +13,6 @@ import time
 from collections.abc import Sequence
 
 ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYabcdefghijklmnopqrstuvwxyz0123456789"
-RANDOM_LENGTH = 55
 TOKEN_LENGTH = 64
 # Map each byte below the largest multiple of 61 to a letter; drop the rest, so every letter
 # is equally likely (rejection sampling, no modulo bias).
